@@ -1,0 +1,236 @@
+#include "framework/core/xml.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace hil {
+
+std::string Diagnostic::toString() const {
+  if (line > 0) {
+    return fmt::format("{}:{}: {}", file, line, message);
+  }
+  return fmt::format("{}: {}", file, message);
+}
+
+std::string toString(const Diagnostics& diagnostics) {
+  std::string text;
+  for (const auto& d : diagnostics) {
+    text += d.toString();
+    text += '\n';
+  }
+  return text;
+}
+
+namespace xml {
+namespace {
+
+std::string joinAllowed(std::initializer_list<std::string_view> allowed) {
+  std::string text;
+  for (auto word : allowed) {
+    text += text.empty() ? "" : ", ";
+    text += word;
+  }
+  return text;
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+} // namespace
+
+Parsed<Document> Document::parse(std::string text, std::string file) {
+  Document doc;
+  doc.file_ = std::move(file);
+  doc.lineStarts_.push_back(0);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      doc.lineStarts_.push_back(static_cast<std::ptrdiff_t>(i + 1));
+    }
+  }
+  doc.doc_ = std::make_unique<pugi::xml_document>();
+  const auto result = doc.doc_->load_buffer(text.data(), text.size(),
+                                            pugi::parse_default | pugi::parse_ws_pcdata_single);
+  if (!result) {
+    return std::unexpected(Diagnostics{{doc.file_, doc.lineAtOffset(result.offset),
+                                        fmt::format("XML syntax error: {}", result.description())}});
+  }
+  if (!doc.doc_->document_element()) {
+    return std::unexpected(Diagnostics{{doc.file_, 1, "no root element"}});
+  }
+  return doc;
+}
+
+int Document::lineAtOffset(std::ptrdiff_t offset) const {
+  const auto it = std::upper_bound(lineStarts_.begin(), lineStarts_.end(), offset);
+  return static_cast<int>(it - lineStarts_.begin());
+}
+
+int Document::lineOf(pugi::xml_node node) const { return lineAtOffset(node.offset_debug()); }
+
+Element::Element(const Document& doc, pugi::xml_node node, Diagnostics& out)
+    : doc_(doc), node_(node), out_(out), line_(doc.lineOf(node)) {}
+
+Element::~Element() {
+  for (auto attribute : node_.attributes()) {
+    if (!consumed_.contains(std::string_view{attribute.name()})) {
+      out_.push_back({doc_.file(), line_,
+                      fmt::format("unknown attribute '{}' on <{}>", attribute.name(),
+                                  node_.name())});
+    }
+  }
+}
+
+void Element::error(std::string message) { out_.push_back({doc_.file(), line_, std::move(message)}); }
+
+std::optional<std::string> Element::optional(const char* attribute) {
+  consumed_.insert(attribute);
+  const auto attr = node_.attribute(attribute);
+  if (!attr) {
+    return std::nullopt;
+  }
+  return std::string{attr.value()};
+}
+
+std::optional<std::string> Element::required(const char* attribute) {
+  auto value = optional(attribute);
+  if (!value) {
+    error(fmt::format("<{}> needs the attribute '{}'", node_.name(), attribute));
+  }
+  return value;
+}
+
+bool Element::boolean(const char* attribute, bool fallback) {
+  const auto value = optional(attribute);
+  if (!value) {
+    return fallback;
+  }
+  if (*value == "true") {
+    return true;
+  }
+  if (*value == "false") {
+    return false;
+  }
+  error(fmt::format("{}=\"{}\" on <{}>: expected true or false", attribute, *value, node_.name()));
+  return fallback;
+}
+
+std::optional<std::int64_t> Element::integer(const char* attribute, std::int64_t min,
+                                             std::int64_t max, bool isRequired) {
+  const auto value = isRequired ? required(attribute) : optional(attribute);
+  if (!value) {
+    return std::nullopt;
+  }
+  std::int64_t parsed = 0;
+  const auto* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  if (ec != std::errc{} || ptr != end || parsed < min || parsed > max) {
+    error(fmt::format("{}=\"{}\" on <{}>: expected a whole number from {} to {}", attribute,
+                      *value, node_.name(), min, max));
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<double> Element::number(const char* attribute, double min, double max,
+                                      bool isRequired) {
+  const auto value = isRequired ? required(attribute) : optional(attribute);
+  if (!value) {
+    return std::nullopt;
+  }
+  double parsed = 0;
+  const auto* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  if (ec != std::errc{} || ptr != end || !std::isfinite(parsed) || parsed < min || parsed > max) {
+    error(fmt::format("{}=\"{}\" on <{}>: expected a number from {} to {}", attribute, *value,
+                      node_.name(), min, max));
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<std::string> Element::choice(const char* attribute,
+                                           std::initializer_list<std::string_view> allowed,
+                                           bool isRequired) {
+  auto value = isRequired ? required(attribute) : optional(attribute);
+  if (!value) {
+    return std::nullopt;
+  }
+  if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+    error(fmt::format("{}=\"{}\" on <{}>: expected one of {}", attribute, *value, node_.name(),
+                      joinAllowed(allowed)));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::vector<pugi::xml_node> Element::children(std::initializer_list<std::string_view> allowed) {
+  std::vector<pugi::xml_node> result;
+  for (auto child : node_.children()) {
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+      if (!trim(child.value()).empty()) {
+        out_.push_back({doc_.file(), doc_.lineOf(child),
+                        fmt::format("unexpected text inside <{}>", node_.name())});
+      }
+      continue;
+    }
+    if (child.type() != pugi::node_element) {
+      continue;
+    }
+    if (std::find(allowed.begin(), allowed.end(), std::string_view{child.name()}) ==
+        allowed.end()) {
+      out_.push_back({doc_.file(), doc_.lineOf(child),
+                      fmt::format("unknown element <{}> inside <{}>; expected {}", child.name(),
+                                  node_.name(),
+                                  allowed.size() == 0 ? "no child elements"
+                                                      : joinAllowed(allowed))});
+      continue;
+    }
+    result.push_back(child);
+  }
+  return result;
+}
+
+std::string Element::text() {
+  std::string text;
+  for (auto child : node_.children()) {
+    if (child.type() == pugi::node_element) {
+      out_.push_back({doc_.file(), doc_.lineOf(child),
+                      fmt::format("unknown element <{}> inside <{}>; expected text only",
+                                  child.name(), node_.name())});
+    } else if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+      text += child.value();
+    }
+  }
+  return std::string{trim(text)};
+}
+
+std::vector<std::string> words(std::string_view text) {
+  std::vector<std::string> result;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    std::size_t j = i;
+    while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) {
+      ++j;
+    }
+    if (j > i) {
+      result.emplace_back(text.substr(i, j - i));
+    }
+    i = j;
+  }
+  return result;
+}
+
+} // namespace xml
+} // namespace hil

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <functional>
+#include <map>
+
+#include "framework/core/log.h"
+#include "framework/data/catalog.h"
+#include "framework/data/rules.h"
+#include "framework/flows/prerequisites.h"
+#include "framework/flows/request.h"
+#include "framework/flows/undo_journal.h"
+#include "framework/platform/platform.h"
+
+namespace hil::flows {
+
+/// Runs EFLOW's GPU configuration on a host through the seams: prerequisite checks, technique
+/// selection, the DDA and GPU-PV flows and teardown. Every mutating step journals its undo
+/// first; a failure rolls back newest first, so the host ends where it started.
+class Deployer {
+public:
+  Deployer(platform::Platform platform, const data::GpuCatalog& catalog,
+           const data::RulesProfile& rules, Log& log)
+      : p_(platform), catalog_(catalog), rules_(rules), log_(log) {}
+
+  /// Set-EflowVM -gpuPassthroughType ... -gpuName ... -gpuCount ...
+  FlowOutcome deploy(const DeployRequest& request);
+  /// Set-EflowVM without GPU arguments: the VM gives its GPU back to the host.
+  FlowOutcome teardown(const platform::VmName& vm);
+
+  /// The undo journal of the flow in progress (empty between flows).
+  [[nodiscard]] const UndoJournal& journal() const { return journal_; }
+
+private:
+  struct Current {
+    std::vector<platform::AssignedDevice> assigned;
+    std::vector<platform::GpuPartitionAdapter> adapters;
+    [[nodiscard]] bool empty() const { return assigned.empty() && adapters.empty(); }
+  };
+
+  Result<Current> current(const platform::VmName& vm);
+  Result<std::string> deployedGpuName(const Current& current);
+  Result<std::vector<WarningCode>> deployedWarnings(const Current& current);
+  Result<void> deployDda(const Selection& selection, const platform::VmName& vm);
+  Result<void> deployGpuPv(const Selection& selection, const platform::VmName& vm);
+  Result<void> prepareVm(const platform::VmName& vm, platform::MmioSpace need);
+  Result<void> startAndVerify(const platform::VmName& vm, const std::vector<std::string>& argv,
+                              const std::function<bool(const platform::GuestOutput&)>& sees,
+                              const std::string& what);
+  Result<void> runTeardown(const platform::VmName& vm, const Current& current);
+  void rollBack(FlowOutcome& outcome);
+
+  platform::Platform p_;
+  const data::GpuCatalog& catalog_;
+  const data::RulesProfile& rules_;
+  Log& log_;
+  UndoJournal journal_;
+  std::map<platform::VmName, platform::VmConfig> original_; // settings before the first deploy
+};
+
+/// MMIO a VM needs for these devices: their BARs plus Hyper-V's default space as a buffer.
+[[nodiscard]] platform::MmioSpace mmioNeed(const data::GpuModel& model, std::size_t count);
+
+} // namespace hil::flows

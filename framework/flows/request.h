@@ -1,0 +1,31 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/core/error.h"
+#include "framework/platform/hyperv.h"
+
+namespace hil::flows {
+
+/// What EFLOW's Set-EflowVM / Deploy-Eflow is asked for.
+struct DeployRequest {
+  enum class Passthrough { Auto, DirectDeviceAssignment, ParaVirtualization, None };
+  Passthrough passthrough = Passthrough::Auto;
+  std::optional<std::string> gpuName; // PnP friendly name, matched exactly ignoring case
+  int gpuCount = 1;
+  platform::VmName vm = "EFLOW";
+};
+
+/// What one deploy or teardown did.
+struct FlowOutcome {
+  Result<void> status;                 // the step's result; its code is the first failing rule
+  std::optional<std::string> method;   // "DirectDeviceAssignment", "ParaVirtualization", "None"
+  std::vector<WarningCode> warnings;
+  std::vector<Error> problems;         // every failing rule, in precedence order
+  std::vector<std::string> rolledBack; // undo steps taken, newest first
+  bool changedNothing = false;         // already in the requested state
+};
+
+} // namespace hil::flows

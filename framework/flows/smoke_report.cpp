@@ -1,0 +1,108 @@
+#include "framework/flows/smoke_report.h"
+
+#include <fmt/format.h>
+
+namespace hil::flows {
+namespace {
+
+std::string field(std::string_view text) {
+  std::string out{text};
+  for (auto& c : out) {
+    if (c == '\t' || c == '\n' || c == '\r') {
+      c = ' ';
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view line, char separator) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto at = line.find(separator, start);
+    parts.push_back(line.substr(start, at == std::string_view::npos ? at : at - start));
+    if (at == std::string_view::npos) {
+      return parts;
+    }
+    start = at + 1;
+  }
+}
+
+} // namespace
+
+std::string formatSmokeLine(const SmokeCheck& c) {
+  return fmt::format("SMOKE\t{}\t{}\t{}\t{}\t{}\t{}", field(c.name), c.passed ? "pass" : "fail",
+                     field(c.value), field(c.unit), field(c.threshold), field(c.message));
+}
+
+Result<std::vector<SmokeCheck>> parseSmokeOutput(std::string_view output) {
+  std::vector<SmokeCheck> checks;
+  int number = 0;
+  for (auto line : split(output, '\n')) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (!line.starts_with("SMOKE\t")) {
+      continue;
+    }
+    const auto parts = split(line, '\t');
+    if (parts.size() != 7 || parts[1].empty() || (parts[2] != "pass" && parts[2] != "fail")) {
+      return fail(ErrorCode::SmokeFailed,
+                  fmt::format("malformed smoke line {}: expected SMOKE, name, pass|fail, value, "
+                              "unit, threshold, message separated by tabs",
+                              number));
+    }
+    checks.push_back({std::string{parts[1]}, parts[2] == "pass", std::string{parts[3]},
+                      std::string{parts[4]}, std::string{parts[5]}, std::string{parts[6]}});
+  }
+  return checks;
+}
+
+SmokeOutcome runSmoke(platform::Guest& guest, Log& log) {
+  SmokeOutcome outcome;
+  auto run = guest.run({std::string{kSmokeProgram}, "--quick"});
+  if (!run) {
+    outcome.status = std::unexpected(run.error());
+    outcome.status.error().context.push_back("smoke");
+    log.add(fmt::format("smoke: could not run: {}", outcome.status.error().describe()));
+    return outcome;
+  }
+  auto checks = parseSmokeOutput(run->out);
+  if (!checks) {
+    outcome.status = std::unexpected(checks.error());
+    log.add(fmt::format("smoke: {}", checks.error().message));
+    return outcome;
+  }
+  outcome.checks = std::move(*checks);
+  std::string failed;
+  for (const auto& c : outcome.checks) {
+    log.add(fmt::format("smoke: {} {} {}{}{}", c.name, c.passed ? "pass" : "FAIL", c.value,
+                        c.unit.empty() ? "" : " " + c.unit,
+                        c.message.empty() ? "" : " (" + c.message + ")"));
+    if (!c.passed) {
+      failed += failed.empty() ? "" : ", ";
+      failed += c.name;
+    }
+  }
+  if (run->exitCode == 3) {
+    auto reason = run->err.substr(0, run->err.find('\n'));
+    outcome.status = fail(ErrorCode::SmokeFailed,
+                          reason.empty() ? std::string{"no CUDA device"} : reason);
+  } else if (!failed.empty()) {
+    outcome.status = fail(ErrorCode::SmokeFailed, fmt::format("failed checks: {}", failed));
+  } else if (run->exitCode != 0) {
+    outcome.status =
+        fail(ErrorCode::SmokeFailed, fmt::format("the smoke program exited {}", run->exitCode));
+  } else if (outcome.checks.empty()) {
+    outcome.status = fail(ErrorCode::SmokeFailed, "the smoke program reported no checks");
+  }
+  if (!outcome.status) {
+    log.add(fmt::format("smoke: failed: {}", outcome.status.error().message));
+  } else {
+    log.add(fmt::format("smoke: {} checks passed", outcome.checks.size()));
+  }
+  return outcome;
+}
+
+} // namespace hil::flows

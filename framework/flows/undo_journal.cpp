@@ -1,0 +1,216 @@
+#include "framework/flows/undo_journal.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace hil::flows {
+
+using platform::Platform;
+using platform::VmState;
+
+std::string UndoAction::describe() const {
+  switch (kind) {
+  case Kind::StartVm:
+    return fmt::format("start VM {}", vm);
+  case Kind::StopVm:
+    return fmt::format("stop VM {}", vm);
+  case Kind::SetStopAction:
+    return fmt::format("restore automatic stop action {} on {}", toString(stopAction), vm);
+  case Kind::SetMmio:
+    return fmt::format("restore MMIO space low {} high {} on {}", platform::formatBytes(mmio.low),
+                       platform::formatBytes(mmio.high), vm);
+  case Kind::SetCacheTypes:
+    return fmt::format("restore guest-controlled cache types {} on {}", flag, vm);
+  case Kind::EnableDevice:
+    return fmt::format("enable device {}", target);
+  case Kind::DisableDevice:
+    return fmt::format("disable device {}", target);
+  case Kind::MountDevice:
+    return fmt::format("mount {} back on the host", target);
+  case Kind::DismountDevice:
+    return fmt::format("dismount {} from the host", target);
+  case Kind::RemoveAssignment:
+    return fmt::format("remove {} from VM {}", target, vm);
+  case Kind::AddAssignment:
+    return fmt::format("assign {} to VM {} again", target, vm);
+  case Kind::RemovePartitionAdapter:
+    return fmt::format("remove the GPU partition adapter on {} from VM {}", target, vm);
+  case Kind::AddPartitionAdapter:
+    return fmt::format("add the GPU partition adapter on {} to VM {} again", target, vm);
+  }
+  return "unknown undo action";
+}
+
+namespace {
+
+bool contains(const std::vector<platform::LocationPath>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+Result<std::optional<platform::PnpDevice>> presentDevice(Platform& p, const std::string& id) {
+  auto devices = p.pnp.displayDevices();
+  if (!devices) {
+    return std::unexpected(devices.error());
+  }
+  for (auto& d : *devices) {
+    if (d.instanceId == id) {
+      return std::optional{d};
+    }
+  }
+  return std::optional<platform::PnpDevice>{};
+}
+
+Result<std::optional<platform::InstanceId>> presentDeviceAt(Platform& p,
+                                                            const platform::LocationPath& at) {
+  auto devices = p.pnp.displayDevices();
+  if (!devices) {
+    return std::unexpected(devices.error());
+  }
+  for (auto& d : *devices) {
+    auto location = p.pnp.locationPath(d.instanceId);
+    if (!location) {
+      return std::unexpected(location.error());
+    }
+    if (*location == at) {
+      return std::optional{d.instanceId};
+    }
+  }
+  return std::optional<platform::InstanceId>{};
+}
+
+} // namespace
+
+Result<bool> applyUndo(const UndoAction& a, Platform& p) {
+  using Kind = UndoAction::Kind;
+  const auto done = [](Result<void> r) -> Result<bool> {
+    if (!r) {
+      return std::unexpected(r.error());
+    }
+    return true;
+  };
+  switch (a.kind) {
+  case Kind::StartVm:
+  case Kind::StopVm:
+  case Kind::SetStopAction:
+  case Kind::SetMmio:
+  case Kind::SetCacheTypes: {
+    auto vm = p.hyperv.vmConfig(a.vm);
+    if (!vm) {
+      return std::unexpected(vm.error());
+    }
+    if (a.kind == Kind::StartVm) {
+      return vm->state == VmState::Running ? Result<bool>{false} : done(p.hyperv.startVm(a.vm));
+    }
+    if (a.kind == Kind::StopVm) {
+      return vm->state == VmState::Off ? Result<bool>{false} : done(p.hyperv.stopVm(a.vm));
+    }
+    if (a.kind == Kind::SetStopAction) {
+      return vm->automaticStopAction == a.stopAction
+                 ? Result<bool>{false}
+                 : done(p.hyperv.setAutomaticStopAction(a.vm, a.stopAction));
+    }
+    if (a.kind == Kind::SetMmio) {
+      return vm->mmio == a.mmio ? Result<bool>{false}
+                                : done(p.hyperv.setMemoryMappedIo(a.vm, a.mmio));
+    }
+    return vm->guestControlledCacheTypes == a.flag
+               ? Result<bool>{false}
+               : done(p.hyperv.setGuestControlledCacheTypes(a.vm, a.flag));
+  }
+  case Kind::EnableDevice:
+  case Kind::DisableDevice: {
+    auto device = presentDevice(p, a.target);
+    if (!device) {
+      return std::unexpected(device.error());
+    }
+    if (!*device) {
+      return false; // not on the host: nothing to enable or disable
+    }
+    const bool disabled = (*device)->status == platform::DeviceStatus::Disabled;
+    if (a.kind == Kind::EnableDevice) {
+      return disabled ? done(p.pnp.enableDevice(a.target)) : Result<bool>{false};
+    }
+    return disabled ? Result<bool>{false} : done(p.pnp.disableDevice(a.target));
+  }
+  case Kind::MountDevice:
+  case Kind::AddAssignment: {
+    auto parked = p.hyperv.hostAssignableDevices();
+    if (!parked) {
+      return std::unexpected(parked.error());
+    }
+    if (!contains(*parked, a.target)) {
+      return false;
+    }
+    return a.kind == Kind::MountDevice ? done(p.hyperv.mountHostDevice(a.target))
+                                       : done(p.hyperv.addAssignableDevice(a.vm, a.target));
+  }
+  case Kind::DismountDevice: {
+    auto id = presentDeviceAt(p, a.target);
+    if (!id) {
+      return std::unexpected(id.error());
+    }
+    if (!*id) {
+      return false;
+    }
+    // The device is back on the host after a failed teardown: take it off again, disabled.
+    auto device = presentDevice(p, **id);
+    if (device && *device && (*device)->status != platform::DeviceStatus::Disabled) {
+      if (auto r = p.pnp.disableDevice(**id); !r) {
+        return std::unexpected(r.error());
+      }
+    }
+    return done(p.hyperv.dismountHostDevice(a.target, true));
+  }
+  case Kind::RemoveAssignment: {
+    auto assigned = p.hyperv.assignableDevices(a.vm);
+    if (!assigned) {
+      return std::unexpected(assigned.error());
+    }
+    const bool there = std::any_of(assigned->begin(), assigned->end(),
+                                   [&](const auto& d) { return d.location == a.target; });
+    return there ? done(p.hyperv.removeAssignableDevice(a.vm, a.target)) : Result<bool>{false};
+  }
+  case Kind::RemovePartitionAdapter:
+  case Kind::AddPartitionAdapter: {
+    auto adapters = p.hyperv.gpuPartitionAdapters(a.vm);
+    if (!adapters) {
+      return std::unexpected(adapters.error());
+    }
+    const auto it = std::find_if(adapters->begin(), adapters->end(),
+                                 [&](const auto& ad) { return ad.instancePath == a.target; });
+    if (a.kind == Kind::RemovePartitionAdapter) {
+      return it == adapters->end() ? Result<bool>{false}
+                                   : done(p.hyperv.removeGpuPartitionAdapter(a.vm, it->id));
+    }
+    if (it != adapters->end()) {
+      return false;
+    }
+    auto added = p.hyperv.addGpuPartitionAdapter(a.vm, a.target);
+    if (!added) {
+      return std::unexpected(added.error());
+    }
+    return true;
+  }
+  }
+  return false;
+}
+
+UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
+  Rollback result;
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    auto applied = applyUndo(*it, platform);
+    if (!applied) {
+      log.add(fmt::format("rollback: could not {}: {}", it->describe(),
+                          applied.error().describe()));
+      result.failures.push_back(applied.error());
+    } else if (*applied) {
+      log.add(fmt::format("rollback: {}", it->describe()));
+      result.undone.push_back(it->describe());
+    }
+  }
+  entries_.clear();
+  return result;
+}
+
+} // namespace hil::flows

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/core/clock.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/platform/platform.h"
+#include "framework/scenario/scenario.h"
+
+namespace hil::runner {
+
+/// What the VM and the host hold, as `<expect vm-gpu host-gpu>` checks it.
+struct Observation {
+  scenario::VmGpu vmGpu = scenario::VmGpu::None;
+  scenario::HostGpu hostGpu = scenario::HostGpu::Present;
+};
+
+/// One host for one scenario run: its seams, its clock, and a view of its state that injected
+/// faults do not touch.
+class Backend {
+public:
+  virtual ~Backend() = default;
+  [[nodiscard]] virtual platform::Platform platform() = 0;
+  [[nodiscard]] virtual const Clock& clock() const = 0;
+  /// Where the backend traces the operations it performs.
+  virtual void setLog(Log* log) = 0;
+  [[nodiscard]] virtual Result<Observation> observe(const platform::VmName& vm) = 0;
+  /// Broken invariants of the host state (a GPU dismounted and assigned to no VM, ...).
+  [[nodiscard]] virtual std::vector<std::string> invariantViolations() = 0;
+};
+
+/// Makes a backend per scenario; called from several threads at once under --jobs.
+class BackendFactory {
+public:
+  virtual ~BackendFactory() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  [[nodiscard]] virtual Result<std::unique_ptr<Backend>> create(const scenario::Scenario& scenario,
+                                                                std::uint64_t seed) const = 0;
+};
+
+} // namespace hil::runner

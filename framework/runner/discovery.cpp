@@ -1,0 +1,97 @@
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fnmatch.h>
+
+#include <fmt/format.h>
+
+#include "framework/runner/runner.h"
+
+namespace hil::runner {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string suiteName(const fs::path& file, const fs::path& root) {
+  auto relative = root.empty() ? file.filename() : file.lexically_relative(root);
+  relative.replace_extension();
+  return relative.generic_string();
+}
+
+} // namespace
+
+Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
+                                              const data::GpuCatalog& catalog) {
+  Diagnostics problems;
+  std::vector<std::pair<fs::path, std::string>> files; // path, suite
+  for (const auto& given : paths) {
+    const fs::path path{given};
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file() && it->path().extension() == ".xml") {
+          found.push_back(it->path());
+        }
+      }
+      if (ec) {
+        problems.push_back({given, 0, fmt::format("cannot read the folder: {}", ec.message())});
+        continue;
+      }
+      std::sort(found.begin(), found.end());
+      if (found.empty()) {
+        problems.push_back({given, 0, "the folder holds no scenario files (*.xml)"});
+      }
+      for (const auto& f : found) {
+        files.emplace_back(f, suiteName(f, path));
+      }
+    } else if (fs::is_regular_file(path, ec)) {
+      files.emplace_back(path, suiteName(path, {}));
+    } else {
+      problems.push_back({given, 0, "no such file or folder"});
+    }
+  }
+  std::vector<SuiteInput> suites;
+  for (const auto& [path, suite] : files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      problems.push_back({path.string(), 0, "cannot open the file"});
+      continue;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto parsed = scenario::parseScenarioFile(text.str(), path.string(), catalog);
+    if (!parsed) {
+      problems.insert(problems.end(), parsed.error().begin(), parsed.error().end());
+      continue;
+    }
+    suites.push_back({suite, std::move(*parsed)});
+  }
+  if (!problems.empty()) {
+    return std::unexpected(std::move(problems));
+  }
+  return suites;
+}
+
+bool matchesFilter(const scenario::Scenario& scenario, const std::vector<std::string>& globs) {
+  if (globs.empty()) {
+    return true;
+  }
+  for (const auto& glob : globs) {
+    if (fnmatch(glob.c_str(), scenario.name.c_str(), 0) == 0) {
+      return true;
+    }
+    for (const auto& tag : scenario.tags) {
+      if (fnmatch(glob.c_str(), tag.c_str(), 0) == 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+} // namespace hil::runner

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hil::runner {
+
+enum class CaseStatus { Passed, Failed, Skipped };
+
+/// The outcome of one scenario: what a report needs, nothing about how it ran.
+struct CaseResult {
+  std::string suite; // the scenario file's name without extension, relative to the run's root
+  std::string name;  // the scenario's name
+  std::string file;  // path of the scenario file
+  int line = 0;      // line of <scenario>
+  CaseStatus status = CaseStatus::Passed;
+  std::string failureType;    // error code ("gpu-count"), "expectation" or "invariant"
+  std::string failureMessage; // one line
+  std::string failureDetail;  // every failed expectation, one per line, with file:line
+  std::string skipReason;
+  std::vector<std::string> log; // the scenario's log, one line per entry (may hold any bytes)
+  std::map<std::string, std::string> properties; // backend, gpu, windows-build, technique, seed
+  double seconds = 0;
+};
+
+/// The scenarios of one file (one JUnit <testsuite>).
+struct SuiteResult {
+  std::string name;
+  std::string file;
+  std::vector<CaseResult> cases;
+  std::map<std::string, std::string> properties; // merged from the cases: distinct values joined
+};
+
+struct RunReport {
+  std::vector<SuiteResult> suites;
+  double seconds = 0;
+
+  [[nodiscard]] int count(CaseStatus status) const;
+  [[nodiscard]] int total() const;
+};
+
+} // namespace hil::runner

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/core/clock.h"
+#include "framework/core/diagnostic.h"
+#include "framework/data/catalog.h"
+#include "framework/data/rules.h"
+#include "framework/runner/backend.h"
+#include "framework/runner/results.h"
+#include "framework/scenario/scenario.h"
+
+namespace hil::runner {
+
+/// A loaded scenario file and the suite name its results go under.
+struct SuiteInput {
+  std::string suite;
+  scenario::ScenarioFile file;
+};
+
+/// Expands files and folders (recursively, *.xml, sorted) and loads every scenario file.
+/// Every problem in every file is reported; nothing is returned when there is any.
+[[nodiscard]] Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
+                                                            const data::GpuCatalog& catalog);
+
+/// Does the scenario match one of the globs (on its name or any tag)? No globs: everything.
+[[nodiscard]] bool matchesFilter(const scenario::Scenario& scenario,
+                                 const std::vector<std::string>& globs);
+
+struct RunOptions {
+  int jobs = 1;
+  std::uint64_t seed = 1;
+  std::vector<std::string> filters;
+  int repeat = 1; // run each scenario this often; every run must give the same outcome
+};
+
+/// The seed one scenario runs with: derived from the run's seed and the scenario's identity,
+/// so it does not depend on --jobs, --filter or the order of files.
+[[nodiscard]] std::uint64_t scenarioSeed(std::uint64_t runSeed, const std::string& suite,
+                                         const std::string& name);
+
+class Runner {
+public:
+  /// `rules`: the run's profile; a scenario's rules="..." picks one of `builtinRules` instead.
+  Runner(const BackendFactory& backends, const data::GpuCatalog& catalog,
+         const data::RulesProfile& rules, const std::map<std::string, data::RulesProfile>& builtinRules,
+         const Clock& wallClock)
+      : backends_(backends), catalog_(catalog), rules_(rules), builtinRules_(builtinRules),
+        wall_(wallClock) {}
+
+  using Progress = std::function<void(const CaseResult& result, int done, int total)>;
+
+  [[nodiscard]] RunReport run(const std::vector<SuiteInput>& suites, const RunOptions& options,
+                              const Progress& progress = {}) const;
+
+  /// Runs one scenario on a fresh backend and checks its expectations and invariants.
+  [[nodiscard]] CaseResult runScenario(const scenario::Scenario& scenario, const std::string& suite,
+                                       std::uint64_t seed) const;
+
+private:
+  const BackendFactory& backends_;
+  const data::GpuCatalog& catalog_;
+  const data::RulesProfile& rules_;
+  const std::map<std::string, data::RulesProfile>& builtinRules_;
+  const Clock& wall_;
+};
+
+} // namespace hil::runner

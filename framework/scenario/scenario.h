@@ -1,0 +1,124 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/core/diagnostic.h"
+#include "framework/core/error.h"
+#include "framework/platform/hyperv.h"
+#include "framework/platform/types.h"
+
+namespace hil::data {
+class GpuCatalog;
+}
+
+namespace hil::scenario {
+
+enum class FaultKind { Error, Hang };
+
+[[nodiscard]] std::string_view toString(FaultKind kind);
+
+/// <fault op kind occurrence>: the occurrence-th call of op fails (error) or never returns (hang).
+struct FaultSpec {
+  std::string op;
+  FaultKind kind = FaultKind::Error;
+  int occurrence = 1;
+  int line = 0;
+};
+
+/// <gpu>: one or more identical devices of a catalog model.
+struct GpuSpec {
+  std::string model;
+  bool mitigationDriver = false;
+  bool wslDriver = false;
+  int count = 1;
+  bool inUse = false;       // extension: a host process holds it, so it will not disable
+  bool resizableBar = false; // extension: BAR1 spans device memory, beyond the catalog's sizes
+  int line = 0;
+};
+
+/// <vm>: the EFLOW VM.
+struct VmSpec {
+  std::string name = "EFLOW";
+  platform::VmState state = platform::VmState::Running;
+  bool guestDriver = true; // extension: the NVIDIA driver is installed in the guest
+};
+
+struct HostSpec {
+  platform::Edition edition = platform::Edition::Server;
+  platform::WindowsBuild build;
+  bool hypervEnabled = true;
+  std::vector<GpuSpec> gpus;
+  VmSpec vm;
+  std::vector<FaultSpec> faults;
+};
+
+/// <rig>: which real rigs may run the scenario.
+struct RigSpec {
+  std::string gpu;
+  std::optional<platform::Edition> edition;
+  int line = 0;
+};
+
+enum class Passthrough { Auto, DirectDeviceAssignment, ParaVirtualization, None };
+
+[[nodiscard]] std::string_view toString(Passthrough passthrough);
+
+struct DeployStep {
+  Passthrough passthrough = Passthrough::Auto;
+  std::optional<std::string> gpuName;
+  int gpuCount = 1;
+};
+
+enum class VmGpu { None, Dda, GpuPv };
+enum class HostGpu { Present, Dismounted };
+
+[[nodiscard]] std::string_view toString(VmGpu value);
+[[nodiscard]] std::string_view toString(HostGpu value);
+
+/// <expect>: checks the step before it. Absent attributes are not checked.
+struct Expectation {
+  std::optional<bool> ok;
+  std::optional<ErrorCode> error;
+  std::optional<std::string> method;
+  std::vector<WarningCode> warnings;
+  std::optional<VmGpu> vmGpu;
+  std::optional<HostGpu> hostGpu;
+};
+
+enum class StepKind { Deploy, Teardown, Smoke, Expect };
+
+[[nodiscard]] std::string_view toString(StepKind kind);
+
+struct Step {
+  StepKind kind = StepKind::Deploy;
+  int line = 0;
+  DeployStep deploy;
+  Expectation expect;
+};
+
+struct Scenario {
+  std::string name;
+  std::vector<std::string> tags;
+  std::string rules; // extension: a built-in rules profile; empty: the run's profile
+  std::string description;
+  std::string file;
+  int line = 0;
+  HostSpec host;
+  std::optional<RigSpec> rig;
+  std::vector<Step> steps;
+};
+
+/// One scenario file: a <scenario>, or <scenarios> holding several.
+struct ScenarioFile {
+  std::string path;
+  std::vector<Scenario> scenarios;
+};
+
+/// Parses a scenario file strictly: every problem is reported as file:line, nothing is
+/// returned when there is any.
+[[nodiscard]] Parsed<ScenarioFile> parseScenarioFile(std::string text, std::string path,
+                                                     const data::GpuCatalog& catalog);
+
+} // namespace hil::scenario

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+
+#include "framework/runner/backend.h"
+#include "simulators/sim_host.h"
+#include "simulators/sim_seams.h"
+
+namespace hil::simulators {
+
+/// A simulated host built from a scenario's <host>: one SimHost shared by every Sim* seam.
+class SimBackend : public runner::Backend {
+public:
+  SimBackend(const scenario::HostSpec& spec, const data::GpuCatalog& catalog, std::uint64_t seed);
+
+  platform::Platform platform() override;
+  const Clock& clock() const override { return host_.clock(); }
+  void setLog(Log* log) override { host_.setLog(log); }
+  Result<runner::Observation> observe(const platform::VmName& vm) override;
+  std::vector<std::string> invariantViolations() override;
+
+  [[nodiscard]] SimHost& hostForTest() { return host_; }
+
+private:
+  mutable SimHost host_;
+  SimHostOs hostOs_{host_};
+  SimPnp pnp_{host_};
+  SimHyperV hyperv_{host_};
+  SimDrivers drivers_{host_};
+  SimGuest guest_;
+};
+
+class SimBackendFactory : public runner::BackendFactory {
+public:
+  explicit SimBackendFactory(const data::GpuCatalog& catalog) : catalog_(catalog) {}
+  std::string name() const override { return "sim"; }
+  Result<std::unique_ptr<runner::Backend>> create(const scenario::Scenario& scenario,
+                                                  std::uint64_t seed) const override;
+
+private:
+  const data::GpuCatalog& catalog_;
+};
+
+} // namespace hil::simulators

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/core/clock.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/core/random.h"
+#include "framework/data/catalog.h"
+#include "framework/platform/host_os.h"
+#include "framework/platform/hyperv.h"
+#include "framework/scenario/scenario.h"
+
+namespace hil::simulators {
+
+/// A GPU as the simulated host holds it.
+struct SimGpu {
+  const data::GpuModel* model = nullptr;
+  platform::InstanceId instanceId;
+  platform::LocationPath location;
+  std::string interfacePath; // the name Get-VMHostPartitionableGpu shows
+  bool enabled = true;
+  bool mounted = true; // false: dismounted from the host (Dismount-VMHostAssignableDevice)
+  bool mitigationDriver = false;
+  bool wslDriver = false;
+  bool inUse = false;
+  std::optional<platform::VmName> assignedTo;
+  platform::MmioSpace need; // what its BARs really take (resizable BAR makes it larger)
+
+  [[nodiscard]] bool partitionable() const { return model->partitionable && wslDriver && mounted; }
+};
+
+struct SimVm {
+  platform::VmConfig config;
+  std::vector<platform::LocationPath> assigned;
+  std::vector<platform::GpuPartitionAdapter> adapters;
+  bool guestDriver = true;
+};
+
+/// The one state machine every simulated seam shares, so that what one seam does the others see.
+/// It enforces the rules Hyper-V enforces and injects faults by operation and occurrence.
+class SimHost {
+public:
+  SimHost(const scenario::HostSpec& spec, const data::GpuCatalog& catalog, std::uint64_t seed);
+
+  /// Every seam operation starts here: counts the call, traces it, and applies a fault planned
+  /// for this occurrence (error: operation-failed with the real host's words; hang: the virtual
+  /// clock runs to the command deadline, then timeout).
+  [[nodiscard]] Result<void> enter(std::string_view op, std::string_view detail);
+  /// Traces an operation's result.
+  void trace(std::string line);
+
+  [[nodiscard]] SimGpu* gpuByInstance(std::string_view id);
+  [[nodiscard]] SimGpu* gpuByLocation(std::string_view location);
+  [[nodiscard]] SimVm* vm(std::string_view name);
+
+  [[nodiscard]] ManualClock& clock() { return clock_; }
+  [[nodiscard]] SeededRandom& random() { return random_; }
+  void setLog(Log* log) { log_ = log; }
+  /// Operations in the order they were called, with their occurrence numbers.
+  [[nodiscard]] const std::vector<std::pair<std::string, int>>& reached() const { return reached_; }
+
+  platform::WindowsInfo windows;
+  platform::HyperVFeature hyperv;
+  std::vector<SimGpu> gpus;
+  std::map<platform::VmName, SimVm, std::less<>> vms;
+  int nextAdapterId = 1;
+  std::chrono::seconds commandDeadline{300};
+
+private:
+  std::vector<scenario::FaultSpec> faults_;
+  std::map<std::string, int, std::less<>> calls_;
+  std::vector<std::pair<std::string, int>> reached_;
+  ManualClock clock_;
+  SeededRandom random_;
+  Log* log_ = nullptr;
+};
+
+/// Hyper-V's WMI job failure in its own words: "Job failed with error code 32775: Invalid state
+/// for this operation."
+[[nodiscard]] std::string wmiJobError(std::string_view what, int code);
+
+} // namespace hil::simulators
