@@ -1,4 +1,5 @@
 // hil: runs gpu-hil scenarios. Exit status: 0 all passed, 1 a test failed, 2 bad usage or input.
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -160,6 +161,21 @@ int runCommand(const RunArgs& args) {
     out << reports::toJunitXml(report);
     if (!out) {
       throw BadInput{fmt::format("--junit {}: cannot write the file", args.junit)};
+    }
+  }
+  // Per top-level folder of the suites: what a reader scans first.
+  std::map<std::string, std::array<int, 3>> byGroup;
+  for (const auto& suite : report.suites) {
+    const auto slash = suite.name.find('/');
+    auto& counts = byGroup[slash == std::string::npos ? std::string{"."} : suite.name.substr(0, slash)];
+    for (const auto& c : suite.cases) {
+      ++counts[static_cast<std::size_t>(c.status)];
+    }
+  }
+  if (byGroup.size() > 1) {
+    for (const auto& [group, counts] : byGroup) {
+      fmt::print("  {:<12} {:>4} passed {:>4} failed {:>4} skipped\n", group, counts[0],
+                 counts[1], counts[2]);
     }
   }
   const int passed = report.count(runner::CaseStatus::Passed);

@@ -18,6 +18,7 @@ packages=(
   libfmt-dev
   libboost-dev
   libxml2-utils
+  python3-junitparser
 )
 
 extra=()

@@ -299,14 +299,20 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
   }
   std::erase_if(report.suites, [](const SuiteResult& suite) { return suite.cases.empty(); });
   for (auto& suite : report.suites) {
+    // A suite's property holds its cases' distinct values, in case order.
+    std::map<std::string, std::vector<std::string>> values;
     for (const auto& c : suite.cases) {
       for (const auto& [key, value] : c.properties) {
-        auto& merged = suite.properties[key];
-        if (merged.empty()) {
-          merged = value;
-        } else if (merged != value && merged.find(value) == std::string::npos) {
-          merged += " | " + value;
+        auto& seen = values[key];
+        if (std::find(seen.begin(), seen.end(), value) == seen.end()) {
+          seen.push_back(value);
         }
+      }
+    }
+    for (const auto& [key, seen] : values) {
+      auto& merged = suite.properties[key];
+      for (const auto& value : seen) {
+        merged += merged.empty() ? value : " | " + value;
       }
     }
   }
