@@ -21,6 +21,9 @@ using Diagnostics = std::vector<Diagnostic>;
 /// A value parsed from a file, or every problem found in it.
 template <class T> using Parsed = std::expected<T, Diagnostics>;
 
+/// Orders diagnostics by line, keeping the order of those on one line.
+void sortByLine(Diagnostics& diagnostics);
+
 /// All diagnostics, one per line.
 [[nodiscard]] std::string toString(const Diagnostics& diagnostics);
 

@@ -15,6 +15,11 @@ std::string Diagnostic::toString() const {
   return fmt::format("{}: {}", file, message);
 }
 
+void sortByLine(Diagnostics& diagnostics) {
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+}
+
 std::string toString(const Diagnostics& diagnostics) {
   std::string text;
   for (const auto& d : diagnostics) {

@@ -102,8 +102,7 @@ Parsed<RulesProfile> RulesProfile::parse(std::string text, std::string file) {
     }
   }
   if (!out.empty()) {
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+    sortByLine(out);
     return std::unexpected(std::move(out));
   }
   return profile;

@@ -346,8 +346,7 @@ Parsed<ScenarioFile> parseScenarioFile(std::string text, std::string path,
     }
   }
   if (!out.empty()) {
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+    sortByLine(out);
     return std::unexpected(std::move(out));
   }
   return file;
