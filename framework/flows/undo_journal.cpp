@@ -201,6 +201,12 @@ UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
     auto applied = applyUndo(*it, platform);
     if (!applied) {
+      // One more try: a transient failure must not leave a GPU dismounted and unassigned.
+      log.add(fmt::format("rollback: {} failed ({}); trying once more", it->describe(),
+                          applied.error().describe()));
+      applied = applyUndo(*it, platform);
+    }
+    if (!applied) {
       log.add(fmt::format("rollback: could not {}: {}", it->describe(),
                           applied.error().describe()));
       result.failures.push_back(applied.error());
