@@ -80,13 +80,18 @@ Result<void> SimPnp::enableDevice(const platform::InstanceId& device) {
 
 // ---- HyperV ----------------------------------------------------------------------------------
 
-Result<SimVm*> SimHyperV::enterVm(std::string_view op, const platform::VmName& vm,
-                                  std::string_view detail) const {
-  HIL_TRY(host_.enter(op, detail.empty() ? std::string_view{vm} : detail));
+Result<void> SimHyperV::requireHyperV() const {
   if (!host_.hyperv.enabled) {
     return fail(ErrorCode::OperationFailed,
                 "The Hyper-V module is not available: Hyper-V is not enabled on this host");
   }
+  return {};
+}
+
+Result<SimVm*> SimHyperV::enterVm(std::string_view op, const platform::VmName& vm,
+                                  std::string_view detail) const {
+  HIL_TRY(host_.enter(op, detail.empty() ? std::string_view{vm} : detail));
+  HIL_TRY(requireHyperV());
   auto* v = host_.vm(vm);
   if (v == nullptr) {
     return fail(ErrorCode::OperationFailed,
@@ -190,6 +195,7 @@ Result<void> SimHyperV::setGuestControlledCacheTypes(const platform::VmName& vm,
 
 Result<std::vector<platform::LocationPath>> SimHyperV::hostAssignableDevices() const {
   HIL_TRY(host_.enter("hyperv.get-host-assignable-devices", ""));
+  HIL_TRY(requireHyperV());
   std::vector<platform::LocationPath> parked;
   for (const auto& gpu : host_.gpus) {
     if (!gpu.mounted && !gpu.assignedTo) {
@@ -202,6 +208,7 @@ Result<std::vector<platform::LocationPath>> SimHyperV::hostAssignableDevices() c
 Result<void> SimHyperV::dismountHostDevice(const platform::LocationPath& device, bool force) {
   HIL_TRY(host_.enter("hyperv.dismount-host-device",
                       fmt::format("{}{}", device, force ? " -Force" : "")));
+  HIL_TRY(requireHyperV());
   auto* gpu = host_.gpuByLocation(device);
   if (gpu == nullptr || !gpu->mounted) {
     return fail(ErrorCode::OperationFailed,
@@ -224,6 +231,7 @@ Result<void> SimHyperV::dismountHostDevice(const platform::LocationPath& device,
 
 Result<void> SimHyperV::mountHostDevice(const platform::LocationPath& device) {
   HIL_TRY(host_.enter("hyperv.mount-host-device", device));
+  HIL_TRY(requireHyperV());
   auto* gpu = host_.gpuByLocation(device);
   if (gpu == nullptr || gpu->mounted) {
     return fail(ErrorCode::OperationFailed,
@@ -302,10 +310,8 @@ Result<void> SimHyperV::removeAssignableDevice(const platform::VmName& vm,
 
 Result<std::vector<platform::PartitionableGpu>> SimHyperV::partitionableGpus() const {
   HIL_TRY(host_.enter("hyperv.get-partitionable-gpus", ""));
+  HIL_TRY(requireHyperV());
   std::vector<platform::PartitionableGpu> gpus;
-  if (!host_.hyperv.enabled) {
-    return gpus;
-  }
   for (const auto& gpu : host_.gpus) {
     if (gpu.partitionable()) {
       gpus.push_back({gpu.interfacePath, gpu.instanceId, 32});

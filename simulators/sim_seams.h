@@ -55,6 +55,7 @@ public:
                                          const std::string& adapterId) override;
 
 private:
+  Result<void> requireHyperV() const;
   /// Enters the operation and finds the VM (Hyper-V must be enabled).
   Result<SimVm*> enterVm(std::string_view op, const platform::VmName& vm,
                          std::string_view detail = {}) const;

@@ -1,7 +1,9 @@
 #include "framework/core/xml.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -52,7 +54,51 @@ std::string_view trim(std::string_view text) {
 
 } // namespace
 
+namespace {
+
+// UTF-16 files (Windows PowerShell's Out-File default) become UTF-8 first, so that pugixml's
+// offsets and our line table count the same bytes.
+std::string utf16ToUtf8(std::string_view bytes, bool bigEndian) {
+  std::string out;
+  auto unit = [&](std::size_t i) -> std::uint32_t {
+    const auto a = static_cast<unsigned char>(bytes[i]);
+    const auto b = static_cast<unsigned char>(bytes[i + 1]);
+    return bigEndian ? (a << 8 | b) : (b << 8 | a);
+  };
+  for (std::size_t i = 2; i + 1 < bytes.size(); i += 2) {
+    std::uint32_t cp = unit(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 3 < bytes.size()) {
+      const std::uint32_t low = unit(i + 2);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        i += 2;
+      }
+    }
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | cp >> 6);
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | cp >> 12);
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | cp >> 18);
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+  return out;
+}
+
+} // namespace
+
 Parsed<Document> Document::parse(std::string text, std::string file) {
+  if (text.starts_with("\xff\xfe") || text.starts_with("\xfe\xff")) {
+    text = utf16ToUtf8(text, text[0] == '\xfe');
+  }
   Document doc;
   doc.file_ = std::move(file);
   doc.lineStarts_.push_back(0);

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fnmatch.h>
@@ -53,6 +54,18 @@ Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& pa
       files.emplace_back(path, suiteName(path, {}));
     } else {
       problems.push_back({given, 0, "no such file or folder"});
+    }
+  }
+  // Files named alike in different places (a/x.xml b/x.xml) keep apart by their paths.
+  std::map<std::string, int> uses;
+  for (const auto& [path, suite] : files) {
+    ++uses[suite];
+  }
+  for (auto& [path, suite] : files) {
+    if (uses[suite] > 1) {
+      auto full = path.lexically_normal();
+      full.replace_extension();
+      suite = full.generic_string();
     }
   }
   std::vector<SuiteInput> suites;

@@ -228,10 +228,10 @@ private:
         plain.children({});
       } else {
         step.kind = StepKind::Expect;
-        if (result.empty() || result.back().kind == StepKind::Expect) {
+        if (result.empty()) {
           out_.push_back({doc_.file(), step.line,
-                          "<expect> must follow a <deploy>, <teardown> or <smoke> step (it checks "
-                          "the step before it)"});
+                          "<expect> must come after a <deploy>, <teardown> or <smoke> step (it "
+                          "checks the last one before it)"});
         }
         step.expect = expect(child);
       }
