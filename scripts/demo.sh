@@ -16,9 +16,6 @@ if [[ "$dir" != /* ]]; then
 fi
 
 hil="$dir/hil"
-if [[ ! -x "$hil" && -x "$dir/app/hil" ]]; then
-  hil="$dir/app/hil"
-fi
 
 reports="$dir/reports"
 junit="$reports/demo-junit.xml"

@@ -114,7 +114,7 @@ public:
       return finish();
     }
     if (*technique == Technique::ParaVirtualization && request_.gpuCount != 1 &&
-        request_.gpuCount >= 1) {
+        !has(ErrorCode::GpuCount)) {
       add(ErrorCode::GpuCount,
           fmt::format("GPU-PV shares one GPU: gpu-count must be 1, not {}", request_.gpuCount));
     }
@@ -210,6 +210,11 @@ public:
   }
 
 private:
+  [[nodiscard]] bool has(ErrorCode code) const {
+    return std::any_of(report_.failures.begin(), report_.failures.end(),
+                       [&](const Error& e) { return e.code == code; });
+  }
+
   void add(ErrorCode code, std::string message) {
     report_.failures.push_back(Error{code, std::move(message), {"prerequisites"}});
   }

@@ -65,7 +65,7 @@ TEST_P(ScenarioLibrary, PassesOnTheSimulator) {
 }
 
 std::string testName(const testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
+  std::string name = fs::path{info.param}.replace_extension().generic_string();
   for (auto& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) {
       c = '_';
