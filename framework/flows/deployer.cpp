@@ -206,7 +206,7 @@ void Deployer::rollBack(FlowOutcome& outcome) {
   }
 }
 
-Result<void> Deployer::prepareVm(const VmName& vmName, MmioSpace need) {
+Result<platform::VmConfig> Deployer::stopVm(const VmName& vmName) {
   auto vm = p_.hyperv.vmConfig(vmName);
   if (!vm) {
     return std::unexpected(vm.error());
@@ -221,16 +221,21 @@ Result<void> Deployer::prepareVm(const VmName& vmName, MmioSpace need) {
     journal_.record({Kind::SetStopAction, vmName, {}, vm->automaticStopAction});
     HIL_TRY(p_.hyperv.setAutomaticStopAction(vmName, platform::StopAction::TurnOff));
   }
-  if (vm->mmio.low < need.low || vm->mmio.high < need.high) {
-    const MmioSpace wanted{std::max(vm->mmio.low, need.low), std::max(vm->mmio.high, need.high)};
+  return vm;
+}
+
+Result<void> Deployer::sizeMmio(const platform::VmConfig& vm, MmioSpace need) {
+  const auto& vmName = vm.name;
+  if (vm.mmio.low < need.low || vm.mmio.high < need.high) {
+    const MmioSpace wanted{std::max(vm.mmio.low, need.low), std::max(vm.mmio.high, need.high)};
     log_.add(fmt::format("size MMIO space of {}: low {} high {} (BARs plus default space)", vmName,
                          platform::formatBytes(wanted.low), platform::formatBytes(wanted.high)));
     UndoAction undo{Kind::SetMmio, vmName, {}};
-    undo.mmio = vm->mmio;
+    undo.mmio = vm.mmio;
     journal_.record(undo);
     HIL_TRY(p_.hyperv.setMemoryMappedIo(vmName, wanted));
   }
-  if (!vm->guestControlledCacheTypes) {
+  if (!vm.guestControlledCacheTypes) {
     UndoAction undo{Kind::SetCacheTypes, vmName, {}};
     undo.flag = false;
     journal_.record(undo);
@@ -258,7 +263,11 @@ Result<void> Deployer::startAndVerify(const VmName& vm, const std::vector<std::s
 }
 
 Result<void> Deployer::deployDda(const Selection& selection, const VmName& vm) {
-  HIL_TRY(prepareVm(vm, mmioNeed(*selection.model, selection.devices.size())));
+  auto config = stopVm(vm);
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  HIL_TRY(sizeMmio(*config, mmioNeed(*selection.model, selection.devices.size())));
   for (std::size_t i = 0; i < selection.devices.size(); ++i) {
     const auto& device = selection.devices[i];
     auto location = p_.pnp.locationPath(device.instanceId);
@@ -302,12 +311,17 @@ Result<void> Deployer::deployGpuPv(const Selection& selection, const VmName& vm)
     return fail(ErrorCode::OperationFailed,
                 fmt::format("\"{}\" is no longer listed as partitionable", device.friendlyName));
   }
-  HIL_TRY(prepareVm(vm, mmioNeed(*selection.model, 1)));
+  auto config = stopVm(vm);
+  if (!config) {
+    return std::unexpected(config.error());
+  }
   journal_.record({Kind::RemovePartitionAdapter, vm, gpu->name});
   auto adapter = p_.hyperv.addGpuPartitionAdapter(vm, gpu->name);
   if (!adapter) {
     return std::unexpected(adapter.error());
   }
+  // The guest maps the partition's apertures into its MMIO space (dxgkrnl's getiospace).
+  HIL_TRY(sizeMmio(*config, mmioNeed(*selection.model, 1)));
   return startAndVerify(
       vm, {"ls", "/dev/dxg", "/usr/lib/wsl/lib"},
       [](const platform::GuestOutput& out) { return out.exitCode == 0; },

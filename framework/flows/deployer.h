@@ -42,7 +42,10 @@ private:
   Result<std::vector<WarningCode>> deployedWarnings(const Current& current);
   Result<void> deployDda(const Selection& selection, const platform::VmName& vm);
   Result<void> deployGpuPv(const Selection& selection, const platform::VmName& vm);
-  Result<void> prepareVm(const platform::VmName& vm, platform::MmioSpace need);
+  /// Stops the VM (devices and MMIO change only while it is off) and sets it to turn off.
+  Result<platform::VmConfig> stopVm(const platform::VmName& vm);
+  /// Grows the MMIO space to `need` and lets the guest control cache types.
+  Result<void> sizeMmio(const platform::VmConfig& vm, platform::MmioSpace need);
   Result<void> startAndVerify(const platform::VmName& vm, const std::vector<std::string>& argv,
                               const std::function<bool(const platform::GuestOutput&)>& sees,
                               const std::string& what);

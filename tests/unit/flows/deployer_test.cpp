@@ -543,9 +543,9 @@ TEST_F(DeployerTest, GpuPvDeployRunsTheStepsInOrder) {
     auto& hv = mocks_.hyperv;
     EXPECT_CALL(hv, stopVm(kVm));
     EXPECT_CALL(hv, setAutomaticStopAction(kVm, StopAction::TurnOff));
+    EXPECT_CALL(hv, addGpuPartitionAdapter(kVm, kRtxPartitionName));
     EXPECT_CALL(hv, setMemoryMappedIo(kVm, kT4Mmio)); // the RTX 3060 has the T4's BARs
     EXPECT_CALL(hv, setGuestControlledCacheTypes(kVm, true));
-    EXPECT_CALL(hv, addGpuPartitionAdapter(kVm, kRtxPartitionName));
     EXPECT_CALL(hv, startVm(kVm));
     EXPECT_CALL(mocks_.guest, run(ElementsAre("ls", "/dev/dxg", "/usr/lib/wsl/lib")));
   }
@@ -589,15 +589,15 @@ TEST_F(DeployerTest, GpuPvDeployRollsBackWhenTheGuestDoesNotSeeDxg) {
     auto& hv = mocks_.hyperv;
     EXPECT_CALL(hv, stopVm(kVm));
     EXPECT_CALL(hv, setAutomaticStopAction(kVm, StopAction::TurnOff));
+    EXPECT_CALL(hv, addGpuPartitionAdapter(kVm, kRtxPartitionName));
     EXPECT_CALL(hv, setMemoryMappedIo(kVm, kT4Mmio));
     EXPECT_CALL(hv, setGuestControlledCacheTypes(kVm, true));
-    EXPECT_CALL(hv, addGpuPartitionAdapter(kVm, kRtxPartitionName));
     EXPECT_CALL(hv, startVm(kVm));
     // Rollback, newest first.
     EXPECT_CALL(hv, stopVm(kVm));
-    EXPECT_CALL(hv, removeGpuPartitionAdapter(kVm, "adapter-1"));
     EXPECT_CALL(hv, setGuestControlledCacheTypes(kVm, false));
     EXPECT_CALL(hv, setMemoryMappedIo(kVm, platform::kDefaultMmio));
+    EXPECT_CALL(hv, removeGpuPartitionAdapter(kVm, "adapter-1"));
     EXPECT_CALL(hv, setAutomaticStopAction(kVm, StopAction::Save));
     EXPECT_CALL(hv, startVm(kVm));
   }
@@ -1427,9 +1427,9 @@ TEST_F(DeployerTest, GpuPvTeardownRemovesTheAdapterAndRestoresSettings) {
     auto& hv = mocks_.hyperv;
     EXPECT_CALL(hv, stopVm(kVm));
     EXPECT_CALL(hv, setAutomaticStopAction(kVm, StopAction::TurnOff));
+    EXPECT_CALL(hv, addGpuPartitionAdapter(kVm, kRtxPartitionName));
     EXPECT_CALL(hv, setMemoryMappedIo(kVm, kT4Mmio));
     EXPECT_CALL(hv, setGuestControlledCacheTypes(kVm, true));
-    EXPECT_CALL(hv, addGpuPartitionAdapter(kVm, kRtxPartitionName));
     EXPECT_CALL(hv, startVm(kVm));
     EXPECT_CALL(hv, stopVm(kVm));
     EXPECT_CALL(hv, removeGpuPartitionAdapter(kVm, "adapter-1"));
