@@ -72,6 +72,7 @@ SimHost::SimHost(const scenario::HostSpec& spec, const data::GpuCatalog& catalog
       gpu.mitigationDriver = g.mitigationDriver;
       gpu.wslDriver = g.wslDriver;
       gpu.inUse = g.inUse;
+      gpu.badMemory = g.badMemory;
       gpu.need = {model->lowMmioNeed(), model->highMmioNeed()};
       if (g.resizableBar && model->memory > 0) {
         // Resizable BAR: BAR1 spans device memory instead of the catalog's 256 MB window.

@@ -29,6 +29,7 @@ struct SimGpu {
   bool mitigationDriver = false;
   bool wslDriver = false;
   bool inUse = false;
+  bool badMemory = false;
   std::optional<platform::VmName> assignedTo;
   platform::MmioSpace need; // what its BARs really take (resizable BAR makes it larger)
 

@@ -154,6 +154,7 @@ private:
     g.count = static_cast<int>(el.integer("count", 1, 16).value_or(1));
     g.inUse = el.boolean("in-use", false);
     g.resizableBar = el.boolean("resizable-bar", false);
+    g.badMemory = el.boolean("bad-memory", false);
     el.children({});
     return g;
   }

@@ -824,6 +824,29 @@ TEST(SimGuestTest, SmokeWithAT4ReportsTheT4) {
   EXPECT_EQ(mode->value, "dda");
 }
 
+TEST(SimGuestTest, SmokeOnBadMemoryFailsThePatternCheckOnly) {
+  auto spec = hostWith({t4()});
+  spec.gpus[0].badMemory = true;
+  auto b = backendFor(spec, 1);
+  auto p = b->platform();
+  assignFirstGpu(p);
+  ASSERT_TRUE(p.hyperv.setMemoryMappedIo(kVm, flows::mmioNeed(model("tesla-t4"), 1)).has_value());
+  ASSERT_TRUE(p.hyperv.startVm(kVm).has_value());
+
+  const auto result = p.guest.run(smokeArgv());
+
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->exitCode, 1);
+  const auto checks = flows::parseSmokeOutput(result->out);
+  ASSERT_TRUE(checks.has_value()) << checks.error().describe();
+  for (const auto& check : *checks) {
+    EXPECT_EQ(check.passed, check.name != "memory-pattern") << check.name;
+  }
+  const auto* pattern = findCheck(*checks, "memory-pattern");
+  ASSERT_NE(pattern, nullptr);
+  EXPECT_THAT(pattern->message, HasSubstr("first bad address 0x"));
+}
+
 TEST(SimGuestTest, SmokeWithoutTheGuestDriverFindsNoCudaDevice) {
   auto b = t4Running(1, /*guestDriver=*/false);
   auto p = b->platform();
