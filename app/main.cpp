@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <unistd.h>
@@ -15,9 +16,14 @@
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
 #include "framework/platform/operations.h"
+#include "framework/core/xml.h"
+#include "framework/flows/recovery.h"
 #include "framework/runner/runner.h"
+#include "framework/runner/state_dir.h"
+#include "framework/runner/sweep.h"
 #include "reports/junit_writer.h"
 #include "simulators/sim_backend.h"
+#include "simulators/sim_state_dir.h"
 
 namespace {
 
@@ -98,8 +104,64 @@ struct RunArgs {
   std::string catalog;
   int repeat = 1;
   bool verbose = false;
+  std::string state;
+  std::vector<std::string> faults;
   std::vector<std::string> paths;
 };
+
+/// The exit status of a run stopped by a simulated crash (as a power loss would stop it).
+constexpr int kExitCrashed = 3;
+
+std::vector<scenario::FaultSpec> parseFaults(const std::vector<std::string>& texts) {
+  std::vector<scenario::FaultSpec> faults;
+  for (const auto& text : texts) {
+    auto fault = scenario::parseFaultSpec(text);
+    if (!fault) {
+      throw BadInput{fmt::format("--fault {}: expected OPERATION:OCCURRENCE:KIND, e.g. "
+                                 "hyperv.dismount-host-device:1:crash-after (kinds: error, hang, "
+                                 "crash-before, crash-after; `hil ops` lists operations)",
+                                 text)};
+    }
+    faults.push_back(*fault);
+  }
+  return faults;
+}
+
+std::map<std::string, data::RulesProfile> builtinProfiles() {
+  std::map<std::string, data::RulesProfile> builtins;
+  for (auto name : data::RulesProfile::builtinNames()) {
+    builtins.emplace(std::string{name}, *data::RulesProfile::builtin(name));
+  }
+  return builtins;
+}
+
+/// Watches a run on a terminal; stays quiet in CI logs.
+runner::Runner::Progress terminalProgress() {
+  if (isatty(STDERR_FILENO) == 0) {
+    return {};
+  }
+  return [](const runner::CaseResult& c, int done, int total) {
+    fmt::print(stderr, "\r\033[K[{}/{}] {}", done, total, c.name);
+    std::fflush(stderr);
+  };
+}
+
+void endProgress() {
+  if (isatty(STDERR_FILENO) != 0) {
+    fmt::print(stderr, "\r\033[K");
+  }
+}
+
+void writeJunit(const std::string& path, const runner::RunReport& report) {
+  if (path.empty()) {
+    return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << reports::toJunitXml(report);
+  if (!out) {
+    throw BadInput{fmt::format("--junit {}: cannot write the file", path)};
+  }
+}
 
 void printCase(const runner::CaseResult& c, bool withLog) {
   const char* word = c.status == runner::CaseStatus::Passed   ? "PASS"
@@ -126,29 +188,56 @@ int runCommand(const RunArgs& args) {
   }
   const auto catalog = loadCatalog(args.catalog);
   const auto rules = loadRules(args.rules);
-  std::map<std::string, data::RulesProfile> builtins;
-  for (auto name : data::RulesProfile::builtinNames()) {
-    builtins.emplace(std::string{name}, *data::RulesProfile::builtin(name));
-  }
+  const auto builtins = builtinProfiles();
+  const auto faults = parseFaults(args.faults);
   const auto suites = loadOrThrow(args.paths, catalog);
-  simulators::SimBackendFactory backends{catalog};
+  simulators::SimBackendFactory simBackends{catalog};
+  std::optional<runner::FileFlowStore> stateStore;
+  std::optional<simulators::StateDirSimFactory> stateBackends;
+  runner::RunOptions options;
+  if (!args.state.empty()) {
+    if (args.jobs != 1 || args.repeat != 1) {
+      throw BadInput{"--state DIR: one host lives there, so scenarios run one at a time "
+                     "(no --jobs or --repeat)"};
+    }
+    stateStore.emplace(args.state);
+    auto flowState = stateStore->load();
+    if (!flowState) {
+      throw BadInput{fmt::format("--state {}: {}", args.state, flowState.error().describe())};
+    }
+    if (flowState->journal && !flowState->journal->undo.empty()) {
+      throw BadInput{fmt::format("--state {}: an unfinished {} on VM {} was interrupted; run "
+                                 "`hil recover --backend sim --state {}` first",
+                                 args.state, flowState->journal->flow, flowState->journal->vm,
+                                 args.state)};
+    }
+    if (auto host = simulators::StateDirSimFactory::loadHost(args.state, catalog, 1); !host) {
+      throw BadInput{fmt::format("--state {}: {}", args.state, host.error().describe())};
+    }
+    const auto dir = args.state;
+    stateBackends.emplace(catalog, args.state, [dir](const SimulatedCrash& crash) {
+      std::fflush(stdout);
+      fmt::print(stderr,
+                 "hil: simulated crash at {} #{} ({} it took effect): the process stops here.\n"
+                 "Recover with: hil recover --backend sim --state {}\n",
+                 crash.op, crash.occurrence, crash.after ? "after" : "before", dir);
+      std::fflush(stderr);
+      std::_Exit(kExitCrashed); // no destructors, no rollback: a power loss
+    });
+    options.store = &*stateStore;
+  }
+  const runner::BackendFactory& backends =
+      stateBackends ? static_cast<const runner::BackendFactory&>(*stateBackends) : simBackends;
   SteadyClock clock;
   runner::Runner runner{backends, catalog, rules, builtins, clock};
-  runner::RunOptions options;
   options.jobs = args.jobs;
   options.seed = args.seed;
   options.filters = args.filters;
   options.repeat = args.repeat;
-  const bool terminal = isatty(STDERR_FILENO) != 0;
-  auto report = runner.run(suites, options, [&](const runner::CaseResult& c, int done, int total) {
-    if (terminal) {
-      fmt::print(stderr, "\r\033[K[{}/{}] {}", done, total, c.name);
-      std::fflush(stderr);
-    }
-  });
-  if (terminal) {
-    fmt::print(stderr, "\r\033[K");
-  }
+  options.faults = faults;
+  options.finalTeardown = !faults.empty();
+  auto report = runner.run(suites, options, terminalProgress());
+  endProgress();
   for (const auto& suite : report.suites) {
     for (const auto& c : suite.cases) {
       if (args.verbose || c.status != runner::CaseStatus::Passed) {
@@ -156,13 +245,7 @@ int runCommand(const RunArgs& args) {
       }
     }
   }
-  if (!args.junit.empty()) {
-    std::ofstream out(args.junit, std::ios::binary | std::ios::trunc);
-    out << reports::toJunitXml(report);
-    if (!out) {
-      throw BadInput{fmt::format("--junit {}: cannot write the file", args.junit)};
-    }
-  }
+  writeJunit(args.junit, report);
   // Per top-level folder of the suites: what a reader scans first.
   std::map<std::string, std::array<int, 3>> byGroup;
   for (const auto& suite : report.suites) {
@@ -197,6 +280,132 @@ int runCommand(const RunArgs& args) {
   return failed == 0 ? 0 : kExitFailed;
 }
 
+struct SweepArgs {
+  std::string junit;
+  std::vector<std::string> filters;
+  int jobs = 1;
+  std::uint64_t seed = 1;
+  int random = 0;
+  std::string rules{data::RulesProfile::kDefault};
+  std::string catalog;
+  std::vector<std::string> paths;
+};
+
+std::string shellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    quoted += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  }
+  return quoted + "'";
+}
+
+int sweepCommand(const SweepArgs& args) {
+  const auto catalog = loadCatalog(args.catalog);
+  const auto rules = loadRules(args.rules);
+  const auto builtins = builtinProfiles();
+  const auto suites = loadOrThrow(args.paths, catalog);
+  simulators::SimBackendFactory backends{catalog};
+  SteadyClock clock;
+  runner::Runner runner{backends, catalog, rules, builtins, clock};
+  runner::SweepOptions options;
+  options.jobs = args.jobs;
+  options.seed = args.seed;
+  options.filters = args.filters;
+  options.randomPlans = args.random;
+  const auto started = clock.now();
+  auto result = runner::sweep(runner, suites, options, terminalProgress());
+  endProgress();
+  result.report.seconds = std::chrono::duration<double>(clock.now() - started).count();
+  for (const auto& suite : result.report.suites) {
+    for (const auto& c : suite.cases) {
+      if (c.status != runner::CaseStatus::Failed) {
+        continue;
+      }
+      printCase(c, false);
+      const auto faults = c.properties.find("faults");
+      std::string command = "hil run";
+      if (args.rules != data::RulesProfile::kDefault) {
+        command += " --rules " + shellQuote(args.rules);
+      }
+      if (faults != c.properties.end()) {
+        for (const auto& fault : xml::words(faults->second)) {
+          command += " --fault " + fault;
+        }
+      }
+      const auto space = c.name.find(' ');
+      command += " --filter " + shellQuote(c.name.substr(0, space)) + " " + shellQuote(c.file);
+      fmt::print("  reproduce: {}\n", command);
+    }
+  }
+  writeJunit(args.junit, result.report);
+  fmt::print("{} scenario runs in {:.3f} s on {} job(s): {:.0f} runs/s\n",
+             result.scenarios + result.faultRuns, result.report.seconds, args.jobs,
+             result.report.seconds > 0 ? (result.scenarios + result.faultRuns) /
+                                             result.report.seconds
+                                       : 0.0);
+  if (result.cleanFailures > 0) {
+    fmt::print("{} clean run(s) failed\n", result.cleanFailures);
+  }
+  if (!args.junit.empty()) {
+    fmt::print("JUnit XML written to {}\n", args.junit);
+  }
+  fmt::print("sweep: {} scenarios, {} fault runs, {} invariant violations\n", result.scenarios,
+             result.faultRuns, result.violations);
+  return result.violations == 0 && result.cleanFailures == 0 ? 0 : kExitFailed;
+}
+
+int recoverCommand(const std::string& backend, const std::string& state) {
+  if (backend != "sim") {
+    throw BadInput{fmt::format("--backend {}: this build has the sim backend only", backend)};
+  }
+  const auto& catalog = data::GpuCatalog::builtin();
+  runner::FileFlowStore store{state};
+  auto flowState = store.load();
+  if (!flowState) {
+    throw BadInput{fmt::format("--state {}: {}; nothing was changed", state,
+                               flowState.error().describe())};
+  }
+  auto host = simulators::StateDirSimFactory::loadHost(state, catalog, 1);
+  if (!host) {
+    throw BadInput{fmt::format("--state {}: {}; nothing was changed", state,
+                               host.error().describe())};
+  }
+  const bool unfinished = flowState->journal && !flowState->journal->undo.empty();
+  if (!*host) {
+    if (unfinished) {
+      throw BadInput{fmt::format("--state {}: a journal but no simulated host ({}); nothing "
+                                 "was changed",
+                                 state, simulators::StateDirSimFactory::hostFile(state))};
+    }
+    fmt::print("nothing to recover: {} holds no simulated host and no unfinished flow\n", state);
+    return 0;
+  }
+  if (!unfinished) {
+    fmt::print("nothing to recover: no unfinished flow in {}\n", state);
+    return 0;
+  }
+  const platform::VmName vm = flowState->journal->vm;
+  simulators::SimBackend sim{std::move(*host), vm};
+  Log log;
+  sim.setLog(&log);
+  auto platform = sim.platform();
+  auto recovered = flows::recover(platform, store, log);
+  for (const auto& line : log.lines()) {
+    fmt::print("{}\n", line);
+  }
+  if (auto saved = simulators::StateDirSimFactory::saveHost(state, sim.host()); !saved) {
+    fmt::print(stderr, "hil: could not keep the host: {}\n", saved.error().describe());
+    return kExitFailed;
+  }
+  if (!recovered) {
+    fmt::print(stderr, "hil: {}\n", recovered.error().describe());
+    return kExitFailed;
+  }
+  fmt::print("recovered: the unfinished {} on VM {} is rolled back ({} step(s) undone)\n",
+             recovered->flow, recovered->vm, recovered->undone.size());
+  return 0;
+}
+
 int listCommand(const std::vector<std::string>& paths) {
   const auto suites = loadOrThrow(paths, data::GpuCatalog::builtin());
   for (const auto& suite : suites) {
@@ -227,8 +436,10 @@ int opsCommand() {
   for (const auto& op : platform::allOperations()) {
     fmt::print("{:<44} {:<9} {}\n", op.name, op.mutating ? "mutating" : "query", op.real);
   }
-  fmt::print("\nFault kinds: error (operation-failed), hang (timeout). "
-             "<fault op=\"NAME\" kind=\"error|hang\" occurrence=\"N\"/> inside <host>.\n");
+  fmt::print("\nFault kinds: error (operation-failed), hang (timeout), crash (the process stops "
+             "there; when=\"before|after\" the operation took effect).\n"
+             "<fault op=\"NAME\" kind=\"error|hang|crash\" occurrence=\"N\" when=\"before\"/> "
+             "inside <host>, or hil run --fault NAME:N:KIND.\n");
   return 0;
 }
 
@@ -256,6 +467,11 @@ int main(int argc, char** argv) {
                   "Run each scenario N times and fail on any difference (determinism check)")
       ->check(CLI::Range(1, 1000000));
   run->add_flag("--verbose,-v", runArgs.verbose, "Print every scenario's log");
+  run->add_option("--state", runArgs.state,
+                  "Keep the simulated host and the flow journal in DIR across runs");
+  run->add_option("--fault", runArgs.faults,
+                  "Inject OP:OCCURRENCE:KIND (error, hang, crash-before, crash-after) into every "
+                  "scenario; expectations then do not apply, the invariants do (repeatable)");
   run->add_option("PATH", runArgs.paths, "Scenario files or folders")->required();
 
   std::vector<std::string> listPaths;
@@ -267,6 +483,32 @@ int main(int argc, char** argv) {
   validate->add_option("PATH", validatePaths, "Scenario files or folders")->required();
 
   auto* ops = app.add_subcommand("ops", "List the seam operations faults can target");
+
+  SweepArgs sweepArgs;
+  auto* sweep = app.add_subcommand(
+      "sweep", "Inject every single fault at every operation each scenario reaches; check the "
+               "invariants");
+  sweep->add_option("--junit", sweepArgs.junit, "Write a JUnit XML report to FILE");
+  sweep->add_option("--filter", sweepArgs.filters,
+                    "Sweep only scenarios whose name or a tag matches GLOB (repeatable)");
+  sweep->add_option("--jobs,-j", sweepArgs.jobs, "Run N fault runs at once")
+      ->check(CLI::Range(1, 256));
+  sweep->add_option("--random", sweepArgs.random,
+                    "Also run N seeded random plans of several faults per scenario")
+      ->check(CLI::Range(0, 1000000));
+  sweep->add_option("--seed", sweepArgs.seed, "Seed for the random plans and the scenarios");
+  sweep->add_option("--rules", sweepArgs.rules,
+                    "Rules profile: eflow-2021-preview (default), eflow-current, or a file");
+  sweep->add_option("--catalog", sweepArgs.catalog, "GPU catalog file");
+  sweep->add_option("PATH", sweepArgs.paths, "Scenario files or folders")->required();
+
+  std::string recoverBackend = "sim";
+  std::string recoverState;
+  auto* recover = app.add_subcommand(
+      "recover", "Roll back a flow a crash interrupted, from the journal in a state folder");
+  recover->add_option("--backend", recoverBackend, "sim")->check(CLI::IsMember({"sim"}));
+  recover->add_option("--state", recoverState, "The state folder of `hil run --state`")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -290,6 +532,12 @@ int main(int argc, char** argv) {
     }
     if (ops->parsed()) {
       return opsCommand();
+    }
+    if (sweep->parsed()) {
+      return sweepCommand(sweepArgs);
+    }
+    if (recover->parsed()) {
+      return recoverCommand(recoverBackend, recoverState);
     }
   } catch (const BadInput& e) {
     fmt::print(stderr, "{}\n", e.message);

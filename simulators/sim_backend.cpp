@@ -8,14 +8,17 @@ namespace hil::simulators {
 
 SimBackend::SimBackend(const scenario::HostSpec& spec, const data::GpuCatalog& catalog,
                        std::uint64_t seed)
-    : host_(spec, catalog, seed), guest_(host_, spec.vm.name) {}
+    : SimBackend(std::make_unique<SimHost>(spec, catalog, seed), spec.vm.name) {}
+
+SimBackend::SimBackend(std::unique_ptr<SimHost> host, platform::VmName vm)
+    : host_(std::move(host)), guest_(*host_, std::move(vm)) {}
 
 platform::Platform SimBackend::platform() {
   return {hostOs_, pnp_, hyperv_, drivers_, guest_};
 }
 
 Result<runner::Observation> SimBackend::observe(const platform::VmName& vm) {
-  const auto* sim = host_.vm(vm);
+  const auto* sim = host_->vm(vm);
   if (sim == nullptr) {
     return fail(ErrorCode::InvalidRequest, fmt::format("the host has no VM named \"{}\"", vm));
   }
@@ -25,7 +28,7 @@ Result<runner::Observation> SimBackend::observe(const platform::VmName& vm) {
   } else if (!sim->adapters.empty()) {
     seen.vmGpu = scenario::VmGpu::GpuPv;
   }
-  for (const auto& gpu : host_.gpus) {
+  for (const auto& gpu : host_->gpus) {
     if (!gpu.mounted) {
       seen.hostGpu = scenario::HostGpu::Dismounted;
     }
@@ -33,34 +36,37 @@ Result<runner::Observation> SimBackend::observe(const platform::VmName& vm) {
   return seen;
 }
 
-std::vector<std::string> SimBackend::invariantViolations() {
-  std::vector<std::string> violations;
-  for (const auto& gpu : host_.gpus) {
-    if (!gpu.mounted && !gpu.assignedTo) {
-      violations.push_back(fmt::format("gpu-lost: \"{}\" at {} is dismounted from the host and "
-                                       "assigned to no VM",
-                                       gpu.model->name, gpu.location));
-    }
-    if (gpu.mounted && gpu.assignedTo) {
-      violations.push_back(fmt::format("gpu-on-both: \"{}\" at {} is on the host and assigned to "
-                                       "VM {}",
-                                       gpu.model->name, gpu.location, *gpu.assignedTo));
-    }
-    int holders = 0;
-    for (const auto& [name, vm] : host_.vms) {
-      holders += static_cast<int>(std::count(vm.assigned.begin(), vm.assigned.end(), gpu.location));
-    }
-    if (holders > 1) {
-      violations.push_back(fmt::format("gpu-assigned-twice: \"{}\" at {} is assigned {} times",
-                                       gpu.model->name, gpu.location, holders));
-    }
+flows::HostState SimBackend::snapshot() {
+  flows::HostState state;
+  for (const auto& gpu : host_->gpus) {
+    state.gpus.push_back(
+        {gpu.location, gpu.model->name, gpu.mounted, gpu.enabled, gpu.assignedTo});
   }
-  return violations;
+  for (const auto& [name, vm] : host_->vms) {
+    flows::VmSnapshot snap{vm.config, vm.assigned, {}};
+    for (const auto& adapter : vm.adapters) {
+      snap.adapterGpus.push_back(adapter.instancePath);
+    }
+    state.vms.emplace(name, std::move(snap));
+  }
+  return state;
+}
+
+std::vector<scenario::FaultSpec> combineFaults(const std::vector<scenario::FaultSpec>& extra,
+                                               const std::vector<scenario::FaultSpec>& scenario) {
+  auto faults = extra;
+  faults.insert(faults.end(), scenario.begin(), scenario.end());
+  return faults;
 }
 
 Result<std::unique_ptr<runner::Backend>>
-SimBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t seed) const {
-  return std::make_unique<SimBackend>(scenario.host, catalog_, seed);
+SimBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t seed,
+                          const std::vector<scenario::FaultSpec>& extraFaults) const {
+  auto backend = std::make_unique<SimBackend>(scenario.host, catalog_, seed);
+  if (!extraFaults.empty()) {
+    backend->host().setFaults(combineFaults(extraFaults, scenario.host.faults));
+  }
+  return backend;
 }
 
 } // namespace hil::simulators

@@ -12,21 +12,29 @@ namespace hil::simulators {
 class SimBackend : public runner::Backend {
 public:
   SimBackend(const scenario::HostSpec& spec, const data::GpuCatalog& catalog, std::uint64_t seed);
+  /// Around a host restored from a state folder; `vm` is the VM the guest seam reaches.
+  SimBackend(std::unique_ptr<SimHost> host, platform::VmName vm);
 
   platform::Platform platform() override;
-  const Clock& clock() const override { return host_.clock(); }
-  void setLog(Log* log) override { host_.setLog(log); }
+  const Clock& clock() const override { return host_->clock(); }
+  void setLog(Log* log) override { host_->setLog(log); }
   Result<runner::Observation> observe(const platform::VmName& vm) override;
-  std::vector<std::string> invariantViolations() override;
+  flows::HostState snapshot() override;
+  void checkpoint() override { host_->checkpoint(); }
+  void disableFaults() override { host_->disableFaults(); }
+  std::vector<std::pair<std::string, int>> reachedOperations() const override {
+    return host_->reached();
+  }
 
-  [[nodiscard]] SimHost& hostForTest() { return host_; }
+  [[nodiscard]] SimHost& host() { return *host_; }
+  [[nodiscard]] SimHost& hostForTest() { return *host_; }
 
 private:
-  mutable SimHost host_;
-  SimHostOs hostOs_{host_};
-  SimPnp pnp_{host_};
-  SimHyperV hyperv_{host_};
-  SimDrivers drivers_{host_};
+  std::unique_ptr<SimHost> host_;
+  SimHostOs hostOs_{*host_};
+  SimPnp pnp_{*host_};
+  SimHyperV hyperv_{*host_};
+  SimDrivers drivers_{*host_};
   SimGuest guest_;
 };
 
@@ -34,11 +42,17 @@ class SimBackendFactory : public runner::BackendFactory {
 public:
   explicit SimBackendFactory(const data::GpuCatalog& catalog) : catalog_(catalog) {}
   std::string name() const override { return "sim"; }
-  Result<std::unique_ptr<runner::Backend>> create(const scenario::Scenario& scenario,
-                                                  std::uint64_t seed) const override;
+  Result<std::unique_ptr<runner::Backend>>
+  create(const scenario::Scenario& scenario, std::uint64_t seed,
+         const std::vector<scenario::FaultSpec>& extraFaults) const override;
 
 private:
   const data::GpuCatalog& catalog_;
 };
+
+/// Faults to inject: the extra ones first (they win over a scenario fault at the same place).
+[[nodiscard]] std::vector<scenario::FaultSpec>
+combineFaults(const std::vector<scenario::FaultSpec>& extra,
+              const std::vector<scenario::FaultSpec>& scenario);
 
 } // namespace hil::simulators

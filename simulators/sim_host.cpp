@@ -92,7 +92,25 @@ SimHost::SimHost(const scenario::HostSpec& spec, const data::GpuCatalog& catalog
   vms.emplace(spec.vm.name, std::move(vm));
 }
 
+void SimHost::crash(const SimulatedCrash& crash) {
+  trace(fmt::format("{} #{}: injected crash {} the operation: the process stops here", crash.op,
+                    crash.occurrence, crash.after ? "after" : "before"));
+  if (crashHandler_) {
+    crashHandler_(crash);
+  }
+  throw crash;
+}
+
+void SimHost::checkpoint() {
+  if (pendingCrash_) {
+    const auto pending = *pendingCrash_;
+    pendingCrash_.reset();
+    crash(pending);
+  }
+}
+
 Result<void> SimHost::enter(std::string_view op, std::string_view detail) {
+  checkpoint();
   auto it = calls_.find(op);
   if (it == calls_.end()) {
     it = calls_.emplace(std::string{op}, 0).first;
@@ -101,8 +119,15 @@ Result<void> SimHost::enter(std::string_view op, std::string_view detail) {
   reached_.emplace_back(std::string{op}, occurrence);
   clock_.advance(std::chrono::milliseconds(op.starts_with("hyperv.start") ? 2000 : 50));
   for (const auto& fault : faults_) {
-    if (fault.op != op || fault.occurrence != occurrence) {
+    if (!faultsEnabled_ || fault.op != op || fault.occurrence != occurrence) {
       continue;
+    }
+    if (fault.kind == scenario::FaultKind::Crash) {
+      if (fault.after) {
+        pendingCrash_.emplace(std::string{op}, occurrence, true);
+        break;
+      }
+      crash(SimulatedCrash{std::string{op}, occurrence, false});
     }
     if (fault.kind == scenario::FaultKind::Hang) {
       clock_.advance(commandDeadline);

@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "framework/core/clock.h"
+#include "framework/core/crash.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/random.h"
@@ -52,9 +54,24 @@ public:
   /// Every seam operation starts here: counts the call, traces it, and applies a fault planned
   /// for this occurrence (error: operation-failed with the real host's words; hang: the virtual
   /// clock runs to the command deadline, then timeout).
+  /// A crash fault throws SimulatedCrash (or calls the crash handler): before the operation
+  /// (`when="before"`) or, for `when="after"`, once the operation took effect: at the next
+  /// operation or checkpoint().
   [[nodiscard]] Result<void> enter(std::string_view op, std::string_view detail);
+  /// Delivers a crash that an operation which already took effect has scheduled.
+  void checkpoint();
+  /// What a crash does: by default throw SimulatedCrash; `hil run --state` persists the host
+  /// and exits instead, as a power loss would.
+  void setCrashHandler(std::function<void(const SimulatedCrash&)> handler) {
+    crashHandler_ = std::move(handler);
+  }
+  /// No more injected faults (recovery and the final teardown of a sweep run).
+  void disableFaults() { faultsEnabled_ = false; }
   /// Traces an operation's result.
   void trace(std::string line);
+  /// Replaces the fault plan (a restored host gets the new run's faults).
+  void setFaults(std::vector<scenario::FaultSpec> faults) { faults_ = std::move(faults); }
+  [[nodiscard]] const std::vector<scenario::FaultSpec>& faults() const { return faults_; }
 
   [[nodiscard]] SimGpu* gpuByInstance(std::string_view id);
   [[nodiscard]] SimGpu* gpuByLocation(std::string_view location);
@@ -74,7 +91,12 @@ public:
   std::chrono::seconds commandDeadline{300};
 
 private:
+  void crash(const SimulatedCrash& crash);
+
   std::vector<scenario::FaultSpec> faults_;
+  bool faultsEnabled_ = true;
+  std::optional<SimulatedCrash> pendingCrash_;
+  std::function<void(const SimulatedCrash&)> crashHandler_;
   std::map<std::string, int, std::less<>> calls_;
   std::vector<std::pair<std::string, int>> reached_;
   ManualClock clock_;

@@ -104,6 +104,10 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
                                   ? "DirectDeviceAssignment"
                                   : "ParaVirtualization"),
                        request.gpuName.value_or(""), request.gpuCount, request.vm));
+  if (auto ok = ready(); !ok) {
+    outcome.status = std::unexpected(ok.error());
+    return outcome;
+  }
   auto existing = current(request.vm);
   if (!existing) {
     outcome.status = std::unexpected(existing.error());
@@ -179,8 +183,9 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
   }
   log_.add(fmt::format("deploy: {} x \"{}\" by {} ({} rules)", selection.devices.size(),
                        selection.model->name, toString(selection.technique), rules_.name()));
+  journal_.begin("deploy", request.vm);
   auto done = selection.technique == Technique::DirectDeviceAssignment
-                  ? deployDda(selection, request.vm)
+                  ? deployDda(selection, request.vm, outcome.gpus)
                   : deployGpuPv(selection, request.vm);
   if (!done) {
     outcome.status = std::unexpected(done.error());
@@ -188,10 +193,30 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
     rollBack(outcome);
     return outcome;
   }
-  journal_.commit();
+  finish(outcome);
   log_.add(fmt::format("deploy: done: VM {} has the GPU by {}", request.vm,
                        toString(selection.technique)));
   return outcome;
+}
+
+Result<void> Deployer::ready() {
+  HIL_TRY(journal_.open());
+  if (const auto& unfinished = journal_.unfinished(); unfinished && !journal_.empty()) {
+    return fail(ErrorCode::InvalidRequest,
+                fmt::format("an unfinished {} on VM {} ({} undo step(s)) needs recovery first: "
+                            "run `hil recover`",
+                            unfinished->flow, unfinished->vm, unfinished->undo.size()));
+  }
+  return {};
+}
+
+void Deployer::finish(FlowOutcome& outcome) {
+  if (auto committed = journal_.commit(); !committed) {
+    // The host is configured, but the journal still says the flow is in progress: a later
+    // recovery rolls it back, which is one of the two allowed states.
+    outcome.status = std::unexpected(committed.error());
+    log_.add(fmt::format("could not close the journal: {}", committed.error().describe()));
+  }
 }
 
 void Deployer::rollBack(FlowOutcome& outcome) {
@@ -211,14 +236,14 @@ Result<platform::VmConfig> Deployer::stopVm(const VmName& vmName) {
   if (!vm) {
     return std::unexpected(vm.error());
   }
-  original_.try_emplace(vmName, *vm);
+  HIL_TRY(journal_.rememberOriginal(*vm));
   if (vm->state == VmState::Running) {
     // Devices can be assigned and MMIO changed only while the VM is off.
-    journal_.record({Kind::StartVm, vmName, {}});
+    HIL_TRY(journal_.record({Kind::StartVm, vmName, {}}));
     HIL_TRY(p_.hyperv.stopVm(vmName));
   }
   if (vm->automaticStopAction != platform::StopAction::TurnOff) {
-    journal_.record({Kind::SetStopAction, vmName, {}, vm->automaticStopAction});
+    HIL_TRY(journal_.record({Kind::SetStopAction, vmName, {}, vm->automaticStopAction}));
     HIL_TRY(p_.hyperv.setAutomaticStopAction(vmName, platform::StopAction::TurnOff));
   }
   return vm;
@@ -232,13 +257,13 @@ Result<void> Deployer::sizeMmio(const platform::VmConfig& vm, MmioSpace need) {
                          platform::formatBytes(wanted.low), platform::formatBytes(wanted.high)));
     UndoAction undo{Kind::SetMmio, vmName, {}};
     undo.mmio = vm.mmio;
-    journal_.record(undo);
+    HIL_TRY(journal_.record(undo));
     HIL_TRY(p_.hyperv.setMemoryMappedIo(vmName, wanted));
   }
   if (!vm.guestControlledCacheTypes) {
     UndoAction undo{Kind::SetCacheTypes, vmName, {}};
     undo.flag = false;
-    journal_.record(undo);
+    HIL_TRY(journal_.record(undo));
     HIL_TRY(p_.hyperv.setGuestControlledCacheTypes(vmName, true));
   }
   return {};
@@ -247,7 +272,7 @@ Result<void> Deployer::sizeMmio(const platform::VmConfig& vm, MmioSpace need) {
 Result<void> Deployer::startAndVerify(const VmName& vm, const std::vector<std::string>& argv,
                                       const std::function<bool(const platform::GuestOutput&)>& sees,
                                       const std::string& what) {
-  journal_.record({Kind::StopVm, vm, {}});
+  HIL_TRY(journal_.record({Kind::StopVm, vm, {}}));
   HIL_TRY(p_.hyperv.startVm(vm));
   auto output = p_.guest.run(argv);
   if (!output) {
@@ -262,7 +287,8 @@ Result<void> Deployer::startAndVerify(const VmName& vm, const std::vector<std::s
   return {};
 }
 
-Result<void> Deployer::deployDda(const Selection& selection, const VmName& vm) {
+Result<void> Deployer::deployDda(const Selection& selection, const VmName& vm,
+                                 std::vector<platform::LocationPath>& assigned) {
   auto config = stopVm(vm);
   if (!config) {
     return std::unexpected(config.error());
@@ -276,12 +302,13 @@ Result<void> Deployer::deployDda(const Selection& selection, const VmName& vm) {
     }
     if (device.status != platform::DeviceStatus::Disabled) {
       // Disable first: Hyper-V won't dismount an enabled device.
-      journal_.record({Kind::EnableDevice, vm, device.instanceId});
+      HIL_TRY(journal_.record({Kind::EnableDevice, vm, device.instanceId}));
       HIL_TRY(p_.pnp.disableDevice(device.instanceId));
     }
-    journal_.record({Kind::MountDevice, vm, *location});
+    assigned.push_back(*location);
+    HIL_TRY(journal_.record({Kind::MountDevice, vm, *location}));
     HIL_TRY(p_.hyperv.dismountHostDevice(*location, !selection.mitigationDriver[i]));
-    journal_.record({Kind::RemoveAssignment, vm, *location});
+    HIL_TRY(journal_.record({Kind::RemoveAssignment, vm, *location}));
     HIL_TRY(p_.hyperv.addAssignableDevice(vm, *location));
   }
   const auto pci = selection.model->pci.toString();
@@ -315,7 +342,7 @@ Result<void> Deployer::deployGpuPv(const Selection& selection, const VmName& vm)
   if (!config) {
     return std::unexpected(config.error());
   }
-  journal_.record({Kind::RemovePartitionAdapter, vm, gpu->name});
+  HIL_TRY(journal_.record({Kind::RemovePartitionAdapter, vm, gpu->name}));
   auto adapter = p_.hyperv.addGpuPartitionAdapter(vm, gpu->name);
   if (!adapter) {
     return std::unexpected(adapter.error());
@@ -331,6 +358,10 @@ Result<void> Deployer::deployGpuPv(const Selection& selection, const VmName& vm)
 FlowOutcome Deployer::teardown(const VmName& vm) {
   FlowOutcome outcome;
   log_.add(fmt::format("teardown: VM {}", vm));
+  if (auto ok = ready(); !ok) {
+    outcome.status = std::unexpected(ok.error());
+    return outcome;
+  }
   auto existing = current(vm);
   if (!existing) {
     outcome.status = std::unexpected(existing.error());
@@ -341,14 +372,17 @@ FlowOutcome Deployer::teardown(const VmName& vm) {
     outcome.changedNothing = true;
     return outcome;
   }
+  journal_.begin("teardown", vm);
   if (auto done = runTeardown(vm, *existing); !done) {
     outcome.status = std::unexpected(done.error());
     outcome.status.error().context.push_back("teardown");
     rollBack(outcome);
     return outcome;
   }
-  journal_.commit();
-  original_.erase(vm);
+  finish(outcome);
+  if (auto forgot = journal_.forgetOriginal(vm); !forgot) {
+    outcome.status = std::unexpected(forgot.error());
+  }
   log_.add(fmt::format("teardown: done: VM {} has no GPU; the host has it back", vm));
   return outcome;
 }
@@ -360,13 +394,13 @@ Result<void> Deployer::runTeardown(const VmName& vmName, const Current& existing
   }
   const bool wasRunning = vm->state == VmState::Running;
   if (wasRunning) {
-    journal_.record({Kind::StartVm, vmName, {}});
+    HIL_TRY(journal_.record({Kind::StartVm, vmName, {}}));
     HIL_TRY(p_.hyperv.stopVm(vmName));
   }
   for (const auto& device : existing.assigned) {
-    journal_.record({Kind::AddAssignment, vmName, device.location});
+    HIL_TRY(journal_.record({Kind::AddAssignment, vmName, device.location}));
     HIL_TRY(p_.hyperv.removeAssignableDevice(vmName, device.location));
-    journal_.record({Kind::DismountDevice, vmName, device.location});
+    HIL_TRY(journal_.record({Kind::DismountDevice, vmName, device.location}));
     HIL_TRY(p_.hyperv.mountHostDevice(device.location));
     auto devices = p_.pnp.displayDevices();
     if (!devices) {
@@ -378,31 +412,31 @@ Result<void> Deployer::runTeardown(const VmName& vmName, const Current& existing
         return std::unexpected(location.error());
       }
       if (*location == device.location && d.status == platform::DeviceStatus::Disabled) {
-        journal_.record({Kind::DisableDevice, vmName, d.instanceId});
+        HIL_TRY(journal_.record({Kind::DisableDevice, vmName, d.instanceId}));
         HIL_TRY(p_.pnp.enableDevice(d.instanceId));
       }
     }
   }
   for (const auto& adapter : existing.adapters) {
-    journal_.record({Kind::AddPartitionAdapter, vmName, adapter.instancePath});
+    HIL_TRY(journal_.record({Kind::AddPartitionAdapter, vmName, adapter.instancePath}));
     HIL_TRY(p_.hyperv.removeGpuPartitionAdapter(vmName, adapter.id));
   }
-  if (const auto it = original_.find(vmName); it != original_.end()) {
-    const auto& before = it->second;
+  if (const auto* original = journal_.original(vmName); original != nullptr) {
+    const auto& before = *original;
     if (vm->automaticStopAction != before.automaticStopAction) {
-      journal_.record({Kind::SetStopAction, vmName, {}, vm->automaticStopAction});
+      HIL_TRY(journal_.record({Kind::SetStopAction, vmName, {}, vm->automaticStopAction}));
       HIL_TRY(p_.hyperv.setAutomaticStopAction(vmName, before.automaticStopAction));
     }
     if (vm->mmio != before.mmio) {
       UndoAction undo{Kind::SetMmio, vmName, {}};
       undo.mmio = vm->mmio;
-      journal_.record(undo);
+      HIL_TRY(journal_.record(undo));
       HIL_TRY(p_.hyperv.setMemoryMappedIo(vmName, before.mmio));
     }
     if (vm->guestControlledCacheTypes != before.guestControlledCacheTypes) {
       UndoAction undo{Kind::SetCacheTypes, vmName, {}};
       undo.flag = vm->guestControlledCacheTypes;
-      journal_.record(undo);
+      HIL_TRY(journal_.record(undo));
       HIL_TRY(p_.hyperv.setGuestControlledCacheTypes(vmName, before.guestControlledCacheTypes));
     }
   } else {
@@ -411,7 +445,7 @@ Result<void> Deployer::runTeardown(const VmName& vmName, const Current& existing
                          vmName));
   }
   if (wasRunning) {
-    journal_.record({Kind::StopVm, vmName, {}});
+    HIL_TRY(journal_.record({Kind::StopVm, vmName, {}}));
     HIL_TRY(p_.hyperv.startVm(vmName));
   }
   return {};

@@ -18,9 +18,11 @@ namespace hil::flows {
 /// first; a failure rolls back newest first, so the host ends where it started.
 class Deployer {
 public:
+  /// `store` keeps the journal and the VMs' original settings where another process can find
+  /// them (a state folder); null keeps them in memory.
   Deployer(platform::Platform platform, const data::GpuCatalog& catalog,
-           const data::RulesProfile& rules, Log& log)
-      : p_(platform), catalog_(catalog), rules_(rules), log_(log) {}
+           const data::RulesProfile& rules, Log& log, FlowStore* store = nullptr)
+      : p_(platform), catalog_(catalog), rules_(rules), log_(log), journal_(store) {}
 
   /// Set-EflowVM -gpuPassthroughType ... -gpuName ... -gpuCount ...
   FlowOutcome deploy(const DeployRequest& request);
@@ -40,7 +42,8 @@ private:
   Result<Current> current(const platform::VmName& vm);
   Result<std::string> deployedGpuName(const Current& current);
   Result<std::vector<WarningCode>> deployedWarnings(const Current& current);
-  Result<void> deployDda(const Selection& selection, const platform::VmName& vm);
+  Result<void> deployDda(const Selection& selection, const platform::VmName& vm,
+                         std::vector<platform::LocationPath>& assigned);
   Result<void> deployGpuPv(const Selection& selection, const platform::VmName& vm);
   /// Stops the VM (devices and MMIO change only while it is off) and sets it to turn off.
   Result<platform::VmConfig> stopVm(const platform::VmName& vm);
@@ -51,13 +54,15 @@ private:
                               const std::string& what);
   Result<void> runTeardown(const platform::VmName& vm, const Current& current);
   void rollBack(FlowOutcome& outcome);
+  /// Opens the journal; refuses when a crashed flow left one unfinished.
+  Result<void> ready();
+  void finish(FlowOutcome& outcome);
 
   platform::Platform p_;
   const data::GpuCatalog& catalog_;
   const data::RulesProfile& rules_;
   Log& log_;
   UndoJournal journal_;
-  std::map<platform::VmName, platform::VmConfig> original_; // settings before the first deploy
 };
 
 /// MMIO a VM needs for these devices: their BARs plus Hyper-V's default space as a buffer.

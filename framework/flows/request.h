@@ -25,6 +25,7 @@ struct FlowOutcome {
   std::vector<WarningCode> warnings;
   std::vector<Error> problems;         // every failing rule, in precedence order
   std::vector<std::string> rolledBack; // undo steps taken, newest first
+  std::vector<platform::LocationPath> gpus; // the GPUs a DDA deploy assigns
   bool changedNothing = false;         // already in the requested state
 };
 

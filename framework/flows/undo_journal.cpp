@@ -196,6 +196,99 @@ Result<bool> applyUndo(const UndoAction& a, Platform& p) {
   return false;
 }
 
+Result<void> UndoJournal::open() {
+  if (opened_) {
+    return {};
+  }
+  auto state = store_->load();
+  if (!state) {
+    return std::unexpected(state.error());
+  }
+  state_ = std::move(*state);
+  if (state_.journal) {
+    flow_ = state_.journal->flow;
+    vm_ = state_.journal->vm;
+    entries_ = state_.journal->undo;
+  }
+  opened_ = true;
+  return {};
+}
+
+Result<void> UndoJournal::save() {
+  if (entries_.empty()) {
+    state_.journal.reset();
+  } else {
+    state_.journal = FlowRecord{flow_, vm_, entries_};
+  }
+  return store_->save(state_);
+}
+
+void UndoJournal::begin(std::string flow, platform::VmName vm) {
+  flow_ = std::move(flow);
+  vm_ = std::move(vm);
+  entries_.clear();
+}
+
+Result<void> UndoJournal::record(UndoAction action) {
+  HIL_TRY(open());
+  entries_.push_back(std::move(action));
+  if (auto saved = save(); !saved) {
+    entries_.pop_back(); // not durable: the step will not act, so there is nothing to undo
+    return saved;
+  }
+  return {};
+}
+
+Result<void> UndoJournal::commit() {
+  HIL_TRY(open());
+  entries_.clear();
+  return save();
+}
+
+const platform::VmConfig* UndoJournal::original(const platform::VmName& vm) const {
+  const auto it = state_.originals.find(vm);
+  return it == state_.originals.end() ? nullptr : &it->second;
+}
+
+Result<void> UndoJournal::rememberOriginal(const platform::VmConfig& config) {
+  HIL_TRY(open());
+  if (state_.originals.contains(config.name)) {
+    return {};
+  }
+  state_.originals.emplace(config.name, config);
+  return save();
+}
+
+Result<void> UndoJournal::forgetOriginal(const platform::VmName& vm) {
+  HIL_TRY(open());
+  if (state_.originals.erase(vm) == 0) {
+    return {};
+  }
+  return save();
+}
+
+namespace {
+
+/// A device that cannot be mounted back must not stay dismounted and assigned to no VM, where
+/// neither the host nor a VM can reach it: assign it to the VM again (where the request put
+/// it) and leave the journal for `hil recover` to finish later.
+void keepReachable(const UndoAction& mount, Platform& platform, Log& log) {
+  auto parked = platform.hyperv.hostAssignableDevices();
+  if (!parked || !contains(*parked, mount.target)) {
+    return;
+  }
+  if (auto assigned = platform.hyperv.addAssignableDevice(mount.vm, mount.target); assigned) {
+    log.add(fmt::format("rollback: {} stays with VM {} so that it is not lost; run `hil recover` "
+                        "to return it to the host",
+                        mount.target, mount.vm));
+  } else {
+    log.add(fmt::format("rollback: {} is dismounted and assigned to no VM: {}", mount.target,
+                        assigned.error().describe()));
+  }
+}
+
+} // namespace
+
 UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
   Rollback result;
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
@@ -210,12 +303,21 @@ UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
       log.add(fmt::format("rollback: could not {}: {}", it->describe(),
                           applied.error().describe()));
       result.failures.push_back(applied.error());
+      if (it->kind == UndoAction::Kind::MountDevice) {
+        keepReachable(*it, platform, log);
+      }
     } else if (*applied) {
       log.add(fmt::format("rollback: {}", it->describe()));
       result.undone.push_back(it->describe());
     }
   }
-  entries_.clear();
+  if (result.failures.empty()) {
+    entries_.clear();
+  }
+  if (auto saved = save(); !saved) {
+    log.add(fmt::format("rollback: could not save the journal: {}", saved.error().describe()));
+    result.failures.push_back(saved.error());
+  }
   return result;
 }
 

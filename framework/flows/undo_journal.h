@@ -1,51 +1,39 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/flows/flow_store.h"
+#include "framework/flows/undo_action.h"
 #include "framework/platform/platform.h"
 
 namespace hil::flows {
 
-/// What to do to take one mutating step back. Plain data, so a journal can be persisted and a
-/// later process can recover from it.
-struct UndoAction {
-  enum class Kind {
-    StartVm,                // the flow stopped a running VM
-    StopVm,                 // the flow started the VM
-    SetStopAction,          // restore `stopAction`
-    SetMmio,                // restore `mmio`
-    SetCacheTypes,          // restore `flag`
-    EnableDevice,           // the flow disabled `target` (instance id)
-    DisableDevice,          // the flow enabled `target`
-    MountDevice,            // the flow dismounted `target` (location path)
-    DismountDevice,         // the flow mounted `target`
-    RemoveAssignment,       // the flow assigned `target` to `vm`
-    AddAssignment,          // the flow removed `target` from `vm`
-    RemovePartitionAdapter, // the flow added an adapter on `target` (partitionable GPU name)
-    AddPartitionAdapter,    // the flow removed the adapter on `target`
-  };
-
-  Kind kind;
-  platform::VmName vm;
-  std::string target;
-  platform::StopAction stopAction = platform::StopAction::TurnOff;
-  platform::MmioSpace mmio{};
-  bool flag = false;
-
-  [[nodiscard]] std::string describe() const;
-};
-
 /// The undo log of one flow: each mutating step records its undo before it acts; a failure
 /// rolls back newest first. Undo steps look at the actual state before acting, so an undo for
-/// a step that never took effect does nothing.
+/// a step that never took effect does nothing. Every change is saved to a FlowStore before the
+/// step acts, together with the VMs' original settings, so another process can recover.
 class UndoJournal {
 public:
-  void record(UndoAction action) { entries_.push_back(std::move(action)); }
+  /// Saves to `store`, or keeps its state in memory only when it is null.
+  explicit UndoJournal(FlowStore* store = nullptr) : store_(store != nullptr ? store : &own_) {}
+  UndoJournal(const UndoJournal&) = delete;
+  UndoJournal& operator=(const UndoJournal&) = delete;
+
+  /// Reads the store once (originals, and a journal a crashed flow left behind).
+  [[nodiscard]] Result<void> open();
+  /// A journal a previous process left unfinished (after open()).
+  [[nodiscard]] const std::optional<FlowRecord>& unfinished() const { return state_.journal; }
+
+  /// Starts the journal of a new flow.
+  void begin(std::string flow, platform::VmName vm);
+  /// Records an undo and saves it; the step must not act when this fails.
+  [[nodiscard]] Result<void> record(UndoAction action);
   /// The flow finished: nothing to undo any more.
-  void commit() { entries_.clear(); }
+  [[nodiscard]] Result<void> commit();
   [[nodiscard]] bool empty() const { return entries_.empty(); }
   [[nodiscard]] const std::vector<UndoAction>& entries() const { return entries_; }
 
@@ -53,14 +41,25 @@ public:
     std::vector<std::string> undone; // what was taken back, newest first
     std::vector<Error> failures;     // undo steps that failed (the host needs attention)
   };
-  /// Undoes every entry, newest first, and empties the journal.
+  /// Undoes every entry, newest first (the unfinished journal of open(), if that is what it
+  /// holds), empties the journal and saves.
   Rollback rollback(platform::Platform& platform, Log& log);
 
+  /// A VM's settings before the first deploy changed them.
+  [[nodiscard]] const platform::VmConfig* original(const platform::VmName& vm) const;
+  [[nodiscard]] Result<void> rememberOriginal(const platform::VmConfig& config);
+  [[nodiscard]] Result<void> forgetOriginal(const platform::VmName& vm);
+
 private:
+  Result<void> save();
+
+  MemoryFlowStore own_;
+  FlowStore* store_;
+  bool opened_ = false;
+  FlowState state_;
+  std::string flow_;
+  platform::VmName vm_;
   std::vector<UndoAction> entries_;
 };
-
-/// Applies one undo action if the host still needs it; returns whether it acted.
-[[nodiscard]] Result<bool> applyUndo(const UndoAction& action, platform::Platform& platform);
 
 } // namespace hil::flows

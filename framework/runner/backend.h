@@ -8,6 +8,7 @@
 #include "framework/core/clock.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/flows/host_state.h"
 #include "framework/platform/platform.h"
 #include "framework/scenario/scenario.h"
 
@@ -29,8 +30,21 @@ public:
   /// Where the backend traces the operations it performs.
   virtual void setLog(Log* log) = 0;
   [[nodiscard]] virtual Result<Observation> observe(const platform::VmName& vm) = 0;
-  /// Broken invariants of the host state (a GPU dismounted and assigned to no VM, ...).
-  [[nodiscard]] virtual std::vector<std::string> invariantViolations() = 0;
+  /// The host as the invariants see it, read without injected faults.
+  [[nodiscard]] virtual flows::HostState snapshot() = 0;
+  /// Broken invariants of the host state now (a GPU dismounted and assigned to no VM, ...).
+  [[nodiscard]] std::vector<std::string> invariantViolations();
+
+  /// Delivers a crash an operation that already took effect has scheduled (SimulatedCrash).
+  virtual void checkpoint() {}
+  /// No more injected faults: recovery and a sweep's final teardown run on a healthy host.
+  virtual void disableFaults() {}
+  /// The operations performed so far, each with its occurrence number (what a sweep targets).
+  [[nodiscard]] virtual std::vector<std::pair<std::string, int>> reachedOperations() const {
+    return {};
+  }
+  /// The scenario is over: keep the host where it lives (a state folder), if anywhere.
+  [[nodiscard]] virtual Result<void> finish() { return {}; }
 };
 
 /// Makes a backend per scenario; called from several threads at once under --jobs.
@@ -38,8 +52,10 @@ class BackendFactory {
 public:
   virtual ~BackendFactory() = default;
   [[nodiscard]] virtual std::string name() const = 0;
-  [[nodiscard]] virtual Result<std::unique_ptr<Backend>> create(const scenario::Scenario& scenario,
-                                                                std::uint64_t seed) const = 0;
+  /// A host for the scenario, with `extraFaults` injected before the scenario's own.
+  [[nodiscard]] virtual Result<std::unique_ptr<Backend>>
+  create(const scenario::Scenario& scenario, std::uint64_t seed,
+         const std::vector<scenario::FaultSpec>& extraFaults) const = 0;
 };
 
 } // namespace hil::runner

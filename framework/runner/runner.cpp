@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 
 #include "framework/core/random.h"
+#include "framework/core/crash.h"
 #include "framework/flows/deployer.h"
+#include "framework/flows/invariants.h"
+#include "framework/flows/recovery.h"
 #include "framework/flows/smoke_report.h"
 
 namespace hil::runner {
@@ -31,6 +34,14 @@ int RunReport::total() const {
     n += static_cast<int>(suite.cases.size());
   }
   return n;
+}
+
+std::vector<std::string> Backend::invariantViolations() {
+  std::vector<std::string> violations;
+  for (const auto& v : flows::checkHost(snapshot())) {
+    violations.push_back(v.describe());
+  }
+  return violations;
 }
 
 std::uint64_t scenarioSeed(std::uint64_t runSeed, const std::string& suite,
@@ -161,8 +172,66 @@ flows::DeployRequest toRequest(const scenario::DeployStep& d, const platform::Vm
 
 } // namespace
 
+namespace {
+
+/// What the invariants allow after a deploy or teardown, from how it ended.
+flows::StepRecord stepRecord(const scenario::Step& step, const flows::FlowOutcome& outcome,
+                             const platform::VmName& vm) {
+  using Ending = flows::StepRecord::Ending;
+  flows::StepRecord record;
+  const bool removes = step.kind == StepKind::Teardown ||
+                       step.deploy.passthrough == scenario::Passthrough::None;
+  record.kind = removes ? flows::StepRecord::Kind::Teardown : flows::StepRecord::Kind::Deploy;
+  record.vm = vm;
+  if (!outcome.status) {
+    record.ending = outcome.problems.empty() ? Ending::RolledBack : Ending::Rejected;
+  } else if (outcome.changedNothing) {
+    record.ending = Ending::Unchanged;
+  } else {
+    record.ending = Ending::Done;
+    if (outcome.method && !removes) {
+      record.technique = platform::parseTechnique(*outcome.method);
+    }
+    record.gpus = outcome.gpus;
+  }
+  return record;
+}
+
+/// After a crash whose flow had already closed its journal: what the host shows it did.
+flows::StepRecord inferredRecord(const scenario::Step& step, const flows::HostState& before,
+                                 const flows::HostState& after, const platform::VmName& vm) {
+  flows::StepRecord record;
+  const bool removes = step.kind == StepKind::Teardown ||
+                       step.deploy.passthrough == scenario::Passthrough::None;
+  record.kind = removes ? flows::StepRecord::Kind::Teardown : flows::StepRecord::Kind::Deploy;
+  record.vm = vm;
+  record.ending = flows::StepRecord::Ending::Done;
+  const auto was = before.vms.find(vm);
+  const auto is = after.vms.find(vm);
+  if (!removes && is != after.vms.end()) {
+    for (const auto& location : is->second.assigned) {
+      const bool old = was != before.vms.end() &&
+                       std::find(was->second.assigned.begin(), was->second.assigned.end(),
+                                 location) != was->second.assigned.end();
+      if (!old) {
+        record.gpus.push_back(location);
+      }
+    }
+    record.technique = record.gpus.empty() ? platform::Technique::ParaVirtualization
+                                           : platform::Technique::DirectDeviceAssignment;
+  }
+  return record;
+}
+
+bool unfinished(const flows::FlowStore& store) {
+  const auto state = store.load();
+  return state && state->journal && !state->journal->undo.empty();
+}
+
+} // namespace
+
 CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& suite,
-                               std::uint64_t seed) const {
+                               std::uint64_t seed, const ScenarioOptions& options) const {
   const auto started = wall_.now();
   CaseResult result;
   result.suite = suite;
@@ -185,8 +254,16 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
                                                      s.host.build.toString())},
                        {"rules", rules->name()},
                        {"seed", std::to_string(seed)}};
+  if (!options.extraFaults.empty()) {
+    std::string plan;
+    for (const auto& fault : options.extraFaults) {
+      plan += plan.empty() ? "" : " ";
+      plan += fault.describe();
+    }
+    result.properties["faults"] = plan;
+  }
 
-  auto backend = backends_.create(s, seed);
+  auto backend = backends_.create(s, seed, options.extraFaults);
   if (!backend) {
     result.status = CaseStatus::Failed;
     result.failureType = std::string{toString(backend.error().code)};
@@ -195,50 +272,152 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     result.failureDetail = result.failureMessage;
     return result;
   }
-  Log log{&(*backend)->clock()};
-  (*backend)->setLog(&log);
-  flows::Deployer deployer{(*backend)->platform(), catalog_, *rules, log};
+  auto& host = **backend;
+  Log log{&host.clock()};
+  host.setLog(&log);
+  flows::MemoryFlowStore memoryStore;
+  flows::FlowStore& store = options.store != nullptr ? *options.store : memoryStore;
+  auto platform = host.platform();
+  std::optional<flows::Deployer> deployer;
+  deployer.emplace(platform, catalog_, *rules, log, &store);
+  // Injected faults void the scenario's expectations; the invariants still hold.
+  const bool expectations = options.extraFaults.empty();
   ScenarioRun run{s, result};
+  auto violated = [&](int line, const std::vector<flows::Violation>& violations) {
+    for (const auto& v : violations) {
+      log.add(fmt::format("invariant broken: {}", v.describe()));
+      run.failure(line, v.invariant, v.describe());
+    }
+  };
+  const auto original = host.snapshot();
   Last last;
   std::string technique;
+  bool crashed = false;
   for (const auto& step : s.steps) {
     if (step.kind == StepKind::Expect) {
-      run.expect(step, last, **backend);
-      continue;
-    }
-    run.unchecked(last);
-    last = Last{step.kind, step.line, {}, std::nullopt, {}, false};
-    log.add(fmt::format("-- line {}: <{}>", step.line, toString(step.kind)));
-    if (step.kind == StepKind::Smoke) {
-      auto platform = (*backend)->platform();
-      auto smoke = flows::runSmoke(platform.guest, log);
-      last.status = smoke.status;
-      for (const auto& check : smoke.checks) {
-        result.properties[fmt::format("smoke.{}", check.name)] =
-            check.unit.empty() ? check.value : fmt::format("{} {}", check.value, check.unit);
+      if (expectations) {
+        run.expect(step, last, host);
       }
       continue;
     }
-    auto outcome = step.kind == StepKind::Deploy
-                       ? deployer.deploy(toRequest(step.deploy, s.host.vm.name))
-                       : deployer.teardown(s.host.vm.name);
-    last.status = outcome.status;
-    last.method = outcome.method;
-    last.warnings = outcome.warnings;
-    if (step.kind == StepKind::Deploy && technique.empty()) {
-      technique = outcome.method && outcome.status ? *outcome.method
-                                                   : std::string{toString(step.deploy.passthrough)};
+    if (expectations) {
+      run.unchecked(last);
+    }
+    last = Last{step.kind, step.line, {}, std::nullopt, {}, !expectations};
+    log.add(fmt::format("-- line {}: <{}>", step.line, toString(step.kind)));
+    const auto before = host.snapshot();
+    try {
+      if (step.kind == StepKind::Smoke) {
+        auto smoke = flows::runSmoke(platform.guest, log);
+        host.checkpoint();
+        last.status = smoke.status;
+        for (const auto& check : smoke.checks) {
+          result.properties[fmt::format("smoke.{}", check.name)] =
+              check.unit.empty() ? check.value : fmt::format("{} {}", check.value, check.unit);
+        }
+        continue;
+      }
+      auto outcome = step.kind == StepKind::Deploy
+                         ? deployer->deploy(toRequest(step.deploy, s.host.vm.name))
+                         : deployer->teardown(s.host.vm.name);
+      host.checkpoint();
+      last.status = outcome.status;
+      last.method = outcome.method;
+      last.warnings = outcome.warnings;
+      if (step.kind == StepKind::Deploy && technique.empty()) {
+        technique = outcome.method && outcome.status
+                        ? *outcome.method
+                        : std::string{toString(step.deploy.passthrough)};
+      }
+      auto record = stepRecord(step, outcome, s.host.vm.name);
+      if (!outcome.status && unfinished(store)) {
+        // The rollback could not finish (a fault hit an undo step twice): an operator's next
+        // command is `hil recover`, and the invariants are checked after it.
+        log.add("the rollback is incomplete: recovering from the journal, as `hil recover` would");
+        deployer.reset();
+        if (auto recovered = recoverAfterCrash(host, store, log); !recovered) {
+          run.failure(step.line, "not-recovered", recovered.error().describe());
+        }
+        deployer.emplace(platform, catalog_, *rules, log, &store);
+        record.ending = flows::StepRecord::Ending::RolledBack;
+      }
+      violated(step.line, flows::checkStep(original, before, host.snapshot(), record));
+    } catch (const SimulatedCrash& crash) {
+      // The process died mid-flow: no rollback ran. A new process recovers from the journal,
+      // as `hil recover` would; the scenario's remaining steps are moot.
+      crashed = true;
+      log.add(fmt::format("crash at {} #{} ({} it took effect): the flow is gone; recovering "
+                          "from the journal",
+                          crash.op, crash.occurrence, crash.after ? "after" : "before"));
+      deployer.reset();
+      auto recovered = recoverAfterCrash(host, store, log);
+      if (!recovered) {
+        run.failure(step.line, "not-recovered", recovered.error().describe());
+        break;
+      }
+      const auto after = host.snapshot();
+      auto record = *recovered ? stepRecord(step, flows::FlowOutcome{}, s.host.vm.name)
+                               : inferredRecord(step, before, after, s.host.vm.name);
+      if (*recovered) {
+        record.ending = flows::StepRecord::Ending::RolledBack;
+      }
+      violated(step.line, flows::checkStep(original, before, after, record));
+      break;
     }
   }
-  run.unchecked(last);
-  result.properties["technique"] = technique.empty() ? "none" : technique;
-  for (const auto& violation : (*backend)->invariantViolations()) {
-    run.failure(s.line, "invariant", violation);
+  if (expectations && !crashed) {
+    run.unchecked(last);
   }
-  (*backend)->setLog(nullptr);
+  if (options.finalTeardown && result.status != CaseStatus::Failed) {
+    host.disableFaults();
+    if (unfinished(store)) {
+      log.add("-- an unfinished journal remains: recovering first");
+      if (auto recovered = recoverAfterCrash(host, store, log); !recovered) {
+        run.failure(s.line, "not-recovered", recovered.error().describe());
+      }
+    }
+    log.add("-- final teardown (no faults): the host must be clean");
+    deployer.emplace(platform, catalog_, *rules, log, &store);
+    const auto outcome = deployer->teardown(s.host.vm.name);
+    if (!outcome.status) {
+      run.failure(s.line, "not-clean",
+                  fmt::format("the final teardown failed: {}", outcome.status.error().describe()));
+    }
+    violated(s.line, flows::checkClean(original, host.snapshot()));
+  } else {
+    violated(s.line, flows::checkHost(host.snapshot()));
+  }
+  if (auto finished = host.finish(); !finished) {
+    run.failure(s.line, std::string{toString(finished.error().code)},
+                fmt::format("could not keep the host: {}", finished.error().describe()));
+  }
+  result.properties["technique"] = technique.empty() ? "none" : technique;
+  if (options.reached != nullptr) {
+    *options.reached = host.reachedOperations();
+  }
+  host.setLog(nullptr);
   result.log = log.take();
   result.seconds = std::chrono::duration<double>(wall_.now() - started).count();
   return result;
+}
+
+Result<bool> Runner::recoverAfterCrash(Backend& host, flows::FlowStore& store, Log& log) const {
+  // Recovery may itself be cut short by another planned crash: each try is a new process.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    try {
+      auto platform = host.platform();
+      auto recovery = flows::recover(platform, store, log);
+      host.checkpoint();
+      if (!recovery) {
+        return std::unexpected(recovery.error());
+      }
+      return recovery->needed || attempt > 0;
+    } catch (const SimulatedCrash& crash) {
+      log.add(fmt::format("crash at {} #{} during recovery: another process tries again",
+                          crash.op, crash.occurrence));
+    }
+  }
+  return fail(ErrorCode::OperationFailed, "recovery kept crashing");
 }
 
 RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& options,
@@ -267,9 +446,10 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
       const auto& job = jobs[i];
       const auto& suite = suites[job.suite].suite;
       const auto seed = scenarioSeed(options.seed, suite, job.scenario->name);
-      results[i] = runScenario(*job.scenario, suite, seed);
+      const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store};
+      results[i] = runScenario(*job.scenario, suite, seed, scenarioOptions);
       for (int r = 1; r < options.repeat; ++r) {
-        auto again = runScenario(*job.scenario, suite, seed);
+        auto again = runScenario(*job.scenario, suite, seed, scenarioOptions);
         if (again.status != results[i].status || again.log != results[i].log ||
             again.failureDetail != results[i].failureDetail) {
           results[i].status = CaseStatus::Failed;
@@ -300,6 +480,12 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
     report.suites[jobs[i].suite].cases.push_back(std::move(results[i]));
   }
   std::erase_if(report.suites, [](const SuiteResult& suite) { return suite.cases.empty(); });
+  mergeSuiteProperties(report);
+  report.seconds = std::chrono::duration<double>(wall_.now() - started).count();
+  return report;
+}
+
+void mergeSuiteProperties(RunReport& report) {
   for (auto& suite : report.suites) {
     // A suite's property holds its cases' distinct values, in case order.
     std::map<std::string, std::vector<std::string>> values;
@@ -318,8 +504,6 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
       }
     }
   }
-  report.seconds = std::chrono::duration<double>(wall_.now() - started).count();
-  return report;
 }
 
 } // namespace hil::runner

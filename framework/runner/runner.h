@@ -10,6 +10,7 @@
 #include "framework/core/diagnostic.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
+#include "framework/flows/flow_store.h"
 #include "framework/runner/backend.h"
 #include "framework/runner/results.h"
 #include "framework/scenario/scenario.h"
@@ -27,6 +28,9 @@ struct SuiteInput {
 [[nodiscard]] Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
                                                             const data::GpuCatalog& catalog);
 
+/// Sets each suite's properties to its cases' distinct values, joined in case order.
+void mergeSuiteProperties(RunReport& report);
+
 /// Does the scenario match one of the globs (on its name or any tag)? No globs: everything.
 [[nodiscard]] bool matchesFilter(const scenario::Scenario& scenario,
                                  const std::vector<std::string>& globs);
@@ -36,6 +40,20 @@ struct RunOptions {
   std::uint64_t seed = 1;
   std::vector<std::string> filters;
   int repeat = 1; // run each scenario this often; every run must give the same outcome
+  std::vector<scenario::FaultSpec> faults{}; // injected into every scenario (voids expectations)
+  bool finalTeardown{false};                 // end each scenario with a fault-free teardown
+  flows::FlowStore* store{nullptr};          // shared journal store (a state folder; jobs 1)
+};
+
+/// How one scenario runs.
+struct ScenarioOptions {
+  /// Injected before the scenario's own faults. Expectations do not apply under them; the
+  /// invariants do, after every step, after recovery from a crash, and after a final teardown.
+  std::vector<scenario::FaultSpec> extraFaults;
+  bool finalTeardown = false;
+  flows::FlowStore* store = nullptr; // null: a fresh in-memory store for this run
+  /// Filled with every operation the run performed, with occurrence numbers (for a sweep).
+  std::vector<std::pair<std::string, int>>* reached = nullptr;
 };
 
 /// The seed one scenario runs with: derived from the run's seed and the scenario's identity,
@@ -59,9 +77,13 @@ public:
 
   /// Runs one scenario on a fresh backend and checks its expectations and invariants.
   [[nodiscard]] CaseResult runScenario(const scenario::Scenario& scenario, const std::string& suite,
-                                       std::uint64_t seed) const;
+                                       std::uint64_t seed,
+                                       const ScenarioOptions& options = {}) const;
 
 private:
+  /// Recovers in a "new process" after a simulated crash: true when a journal was rolled back.
+  Result<bool> recoverAfterCrash(Backend& host, flows::FlowStore& store, Log& log) const;
+
   const BackendFactory& backends_;
   const data::GpuCatalog& catalog_;
   const data::RulesProfile& rules_;

@@ -188,8 +188,15 @@ private:
                              *op));
       }
     }
-    if (auto kind = el.choice("kind", {"error", "hang"})) {
-      f.kind = *kind == "hang" ? FaultKind::Hang : FaultKind::Error;
+    if (auto kind = el.choice("kind", {"error", "hang", "crash"})) {
+      f.kind = *kind == "hang" ? FaultKind::Hang
+                               : (*kind == "crash" ? FaultKind::Crash : FaultKind::Error);
+    }
+    if (auto when = el.choice("when", {"before", "after"})) {
+      f.after = *when == "after";
+      if (f.kind != FaultKind::Crash) {
+        el.error("when=\"...\" on <fault> applies to kind=\"crash\" only");
+      }
     }
     f.occurrence = static_cast<int>(el.integer("occurrence", 1, 1000000).value_or(1));
     el.children({});

@@ -15,17 +15,26 @@ class GpuCatalog;
 
 namespace hil::scenario {
 
-enum class FaultKind { Error, Hang };
+enum class FaultKind { Error, Hang, Crash };
 
 [[nodiscard]] std::string_view toString(FaultKind kind);
 
-/// <fault op kind occurrence>: the occurrence-th call of op fails (error) or never returns (hang).
+/// <fault op kind occurrence when>: the occurrence-th call of op fails (error), never returns
+/// (hang), or the process running the flow dies there (crash), before the operation took effect
+/// or after it (when).
 struct FaultSpec {
   std::string op;
   FaultKind kind = FaultKind::Error;
   int occurrence = 1;
+  bool after = false; // crash only: the operation took effect before the crash
   int line = 0;
+
+  /// "hyperv.stop-vm:1:crash-after" (the form `hil run --fault` takes)
+  [[nodiscard]] std::string describe() const;
 };
+
+/// Parses "op:occurrence:kind" with kind error | hang | crash | crash-before | crash-after.
+[[nodiscard]] std::optional<FaultSpec> parseFaultSpec(std::string_view text);
 
 /// <gpu>: one or more identical devices of a catalog model.
 struct GpuSpec {

@@ -1198,7 +1198,8 @@ TEST_F(DeployerTest, AFailingUndoStepKeepsTheStepsCodeAndUndoesTheRest) {
   ASSERT_FALSE(outcome.status.has_value());
   EXPECT_EQ(outcome.status.error().code, ErrorCode::DeviceBusy);
   EXPECT_EQ(outcome.rolledBack.size(), 3u);
-  EXPECT_TRUE(deployer_.journal().empty());
+  // Kept for `hil recover`: the cache-type setting still needs undoing.
+  EXPECT_FALSE(deployer_.journal().empty());
   expectNoLostGpu();
 }
 

@@ -145,8 +145,8 @@ TEST_F(UndoJournalTest, StartsEmpty) {
 }
 
 TEST_F(UndoJournalTest, RecordKeepsEntriesInOrder) {
-  journal_.record(vmAction(Kind::StartVm));
-  journal_.record(targetAction(Kind::EnableDevice, kT4Id));
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(targetAction(Kind::EnableDevice, kT4Id)).has_value());
 
   EXPECT_FALSE(journal_.empty());
   ASSERT_EQ(journal_.entries().size(), 2u);
@@ -156,11 +156,11 @@ TEST_F(UndoJournalTest, RecordKeepsEntriesInOrder) {
 }
 
 TEST_F(UndoJournalTest, CommitForgetsEverythingAndUndoesNothing) {
-  journal_.record(vmAction(Kind::StartVm));
-  journal_.record(targetAction(Kind::MountDevice, kT4Location));
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
   t4Dismounted(); // both undo steps would act
 
-  journal_.commit();
+  ASSERT_TRUE(journal_.commit().has_value());
   const auto result = rollback(); // strict mocks: any undo call would fail the test
 
   EXPECT_TRUE(journal_.empty());
@@ -177,7 +177,7 @@ TEST_F(UndoJournalTest, RollbackUndoesNewestFirstAndEmptiesTheJournal) {
                                         mmioUndo(platform::kDefaultMmio), cacheUndo(false),
                                         targetAction(Kind::EnableDevice, kT4Id)};
   for (const auto& entry : entries) {
-    journal_.record(entry);
+    ASSERT_TRUE(journal_.record(entry).has_value());
   }
   {
     InSequence seq;
@@ -203,9 +203,9 @@ TEST_F(UndoJournalTest, RollbackSkipsStepsThatNeverTookEffect) {
   // the stop are taken back.
   vm_.state = VmState::Off;
   t4OnHost(DeviceStatus::Disabled);
-  journal_.record(vmAction(Kind::StartVm));
-  journal_.record(targetAction(Kind::EnableDevice, kT4Id));
-  journal_.record(targetAction(Kind::MountDevice, kT4Location));
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(targetAction(Kind::EnableDevice, kT4Id)).has_value());
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
   {
     InSequence seq;
     EXPECT_CALL(mocks_.pnp, enableDevice(kT4Id));
@@ -221,9 +221,9 @@ TEST_F(UndoJournalTest, RollbackSkipsStepsThatNeverTookEffect) {
 TEST_F(UndoJournalTest, AFailingUndoStepIsReportedAndOlderEntriesAreStillUndone) {
   vm_.mmio = kConfiguredMmio;
   vm_.guestControlledCacheTypes = true;
-  journal_.record(vmAction(Kind::StartVm));
-  journal_.record(mmioUndo(platform::kDefaultMmio));
-  journal_.record(cacheUndo(false));
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(mmioUndo(platform::kDefaultMmio)).has_value());
+  ASSERT_TRUE(journal_.record(cacheUndo(false)).has_value());
   {
     InSequence seq;
     EXPECT_CALL(mocks_.hyperv, setGuestControlledCacheTypes(kVm, false));
@@ -239,14 +239,18 @@ TEST_F(UndoJournalTest, AFailingUndoStepIsReportedAndOlderEntriesAreStillUndone)
   EXPECT_EQ(result.failures[0].code, ErrorCode::OperationFailed);
   EXPECT_THAT(result.undone,
               ElementsAre(cacheUndo(false).describe(), vmAction(Kind::StartVm).describe()));
-  EXPECT_TRUE(journal_.empty());
+  // The journal stays for `hil recover` to try again; undo steps that took effect are no-ops
+  // on the next try.
+  EXPECT_FALSE(journal_.empty());
 }
 
 TEST_F(UndoJournalTest, AFailingUndoStepKeepsItsCode) {
   t4Dismounted();
-  journal_.record(targetAction(Kind::MountDevice, kT4Location));
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
   EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location))
       .WillRepeatedly(returnError<void>(ErrorCode::Timeout));
+  // A device that cannot be mounted back goes back to the VM rather than be lost to both.
+  EXPECT_CALL(mocks_.hyperv, addAssignableDevice(kVm, kT4Location));
 
   const auto result = rollback();
 
@@ -257,7 +261,7 @@ TEST_F(UndoJournalTest, AFailingUndoStepKeepsItsCode) {
 
 TEST_F(UndoJournalTest, ATransientUndoFailureIsRetriedOnce) {
   t4Dismounted();
-  journal_.record(targetAction(Kind::MountDevice, kT4Location));
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
   {
     InSequence seq;
     EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location))
@@ -273,8 +277,8 @@ TEST_F(UndoJournalTest, ATransientUndoFailureIsRetriedOnce) {
 
 TEST_F(UndoJournalTest, AFailingQueryIsReportedAndTheRollbackGoesOn) {
   t4Dismounted();
-  journal_.record(targetAction(Kind::MountDevice, kT4Location));
-  journal_.record(vmAction(Kind::StartVm));
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
   EXPECT_CALL(mocks_.hyperv, vmConfig(kVm))
       .WillRepeatedly(returnError<VmConfig>(ErrorCode::Timeout));
   EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location));
@@ -295,7 +299,7 @@ TEST_F(UndoJournalTest, RollbackOfAnEmptyJournalDoesNothing) {
 }
 
 TEST_F(UndoJournalTest, RollbackTwiceUndoesOnce) {
-  journal_.record(vmAction(Kind::StartVm));
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
   EXPECT_CALL(mocks_.hyperv, startVm(kVm));
 
   const auto first = rollback();

@@ -395,8 +395,8 @@ TEST_F(RunnerTest, AHangFaultIsATimeoutInVirtualTime) {
 class BrokenHostFactory : public BackendFactory {
 public:
   std::string name() const override { return "sim"; }
-  Result<std::unique_ptr<Backend>> create(const scenario::Scenario& scenario,
-                                          std::uint64_t seed) const override {
+  Result<std::unique_ptr<Backend>> create(const scenario::Scenario& scenario, std::uint64_t seed,
+                                          const std::vector<scenario::FaultSpec>&) const override {
     auto backend =
         std::make_unique<simulators::SimBackend>(scenario.host, data::GpuCatalog::builtin(), seed);
     backend->hostForTest().gpus.at(0).mounted = false;
@@ -407,7 +407,8 @@ public:
 class FailingFactory : public BackendFactory {
 public:
   std::string name() const override { return "replay"; }
-  Result<std::unique_ptr<Backend>> create(const scenario::Scenario&, std::uint64_t) const override {
+  Result<std::unique_ptr<Backend>> create(const scenario::Scenario&, std::uint64_t,
+                                          const std::vector<scenario::FaultSpec>&) const override {
     return fail(ErrorCode::InvalidRequest, "no transcript for this scenario");
   }
 };
@@ -429,7 +430,7 @@ TEST_F(RunnerTest, ABrokenInvariantFailsTheScenario) {
   ASSERT_EQ(report.total(), 1);
   const auto& result = report.suites[0].cases[0];
   EXPECT_EQ(result.status, CaseStatus::Failed);
-  EXPECT_EQ(result.failureType, "invariant");
+  EXPECT_EQ(result.failureType, "gpu-lost");
   EXPECT_THAT(result.failureMessage, StartsWith("mem/one.xml:1: "));
   EXPECT_THAT(result.failureMessage, HasSubstr("gpu-lost"));
 }

@@ -373,9 +373,27 @@ TEST(LoaderErrorTest, BadVmGpuAndHostGpuValues) {
 }
 
 TEST(LoaderErrorTest, BadFaultKind) {
-  // The simulator models error and hang; crash is not a kind the loader accepts.
-  EXPECT_THAT(errorLines(withLines({{5, R"(    <fault op="hyperv.stop-vm" kind="crash"/>)"}})),
+  EXPECT_THAT(errorLines(withLines({{5, R"(    <fault op="hyperv.stop-vm" kind="explode"/>)"}})),
               ElementsAre(5));
+  // when= belongs to crashes only.
+  EXPECT_THAT(errorLines(withLines({{5, R"(    <fault op="hyperv.stop-vm" when="after"/>)"}})),
+              ElementsAre(5));
+  EXPECT_THAT(errorLines(withLines(
+                  {{5, R"(    <fault op="hyperv.stop-vm" kind="crash" when="later"/>)"}})),
+              ElementsAre(5));
+}
+
+TEST(LoaderTest, CrashFaultsTakeWhen) {
+  const auto parsed = parse(withLines(
+      {{5, R"(    <fault op="hyperv.dismount-host-device" kind="crash" when="after"/>)"}}));
+  ASSERT_TRUE(parsed.has_value()) << toString(parsed.error());
+  const auto& fault = parsed->scenarios.front().host.faults.front();
+  EXPECT_EQ(fault.kind, FaultKind::Crash);
+  EXPECT_TRUE(fault.after);
+  EXPECT_EQ(fault.describe(), "hyperv.dismount-host-device:1:crash-after");
+  const auto before = parse(withLines({{5, R"(    <fault op="hyperv.stop-vm" kind="crash"/>)"}}));
+  ASSERT_TRUE(before.has_value());
+  EXPECT_FALSE(before->scenarios.front().host.faults.front().after);
 }
 
 TEST(LoaderErrorTest, BadVmState) {
@@ -517,7 +535,7 @@ TEST(LoaderErrorTest, SeveralErrorsAreAllReportedSortedByLine) {
       {1, R"(<scenario name="s" owner="me">)"},          // unknown attribute
       {3, R"(    <windows edition="xp" build="abc"/>)"}, // two bad values
       {4, R"(    <gpu model="tesla-t5" count="two"/>)"}, // two problems
-      {5, R"(    <fault op="hyperv.explode" kind="crash" occurrence="0"/>)"},
+      {5, R"(    <fault op="hyperv.explode" kind="boom" occurrence="0"/>)"},
       {8, R"(    <deploy passthrough="dda"/>)"},
       {9, R"(    <expect result="maybe" vm-gpu="x"/>)"},
       {10, R"(    <expect result="ok" error="gpu-count"/>)"},

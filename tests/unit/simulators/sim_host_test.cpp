@@ -1010,7 +1010,7 @@ TEST(SimInvariantTest, AGpuOnTheHostAndAssignedIsReported) {
   b->hostForTest().vms.at(kVm).assigned.push_back(gpu.location);
   const auto violations = b->invariantViolations();
   ASSERT_EQ(violations.size(), 1u);
-  EXPECT_THAT(violations[0], StartsWith("gpu-on-both"));
+  EXPECT_THAT(violations[0], StartsWith("gpu-on-host-and-vm"));
 }
 
 TEST(SimInvariantTest, AGpuAssignedToTwoVmsIsReported) {
@@ -1034,7 +1034,7 @@ TEST(SimBackendFactoryTest, MakesASimBackendFromTheScenariosHost) {
   EXPECT_EQ(factory.name(), "sim");
   scenario::Scenario s;
   s.host = hostWith({t4(), geforce()});
-  const auto backend = factory.create(s, 7);
+  const auto backend = factory.create(s, 7, {});
   ASSERT_TRUE(backend.has_value());
   const auto devices = (*backend)->platform().pnp.displayDevices();
   ASSERT_TRUE(devices.has_value());

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/platform/hyperv.h"
+
+namespace hil::flows {
+
+/// Where one GPU is: on the host (enabled or not), or dismounted and perhaps assigned to a VM.
+struct GpuPlacement {
+  platform::LocationPath location;
+  std::string name; // friendly name, for messages
+  bool onHost = true;
+  bool enabled = true;
+  std::optional<platform::VmName> assignedTo;
+
+  bool operator==(const GpuPlacement&) const = default;
+  /// "on the host, enabled" / "dismounted, assigned to EFLOW" / "dismounted, assigned to no VM"
+  [[nodiscard]] std::string describe() const;
+};
+
+/// A VM as the invariants see it.
+struct VmSnapshot {
+  platform::VmConfig config;
+  std::vector<platform::LocationPath> assigned;
+  std::vector<std::string> adapterGpus; // the partitionable GPU names its adapters draw on
+
+  bool operator==(const VmSnapshot&) const = default;
+};
+
+/// Everything the invariants look at on a host, as plain values (any backend can build it).
+struct HostState {
+  std::vector<GpuPlacement> gpus; // in host order
+  std::map<platform::VmName, VmSnapshot> vms;
+
+  bool operator==(const HostState&) const = default;
+  [[nodiscard]] const GpuPlacement* gpuAt(const platform::LocationPath& location) const;
+};
+
+} // namespace hil::flows
