@@ -2,6 +2,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -21,7 +22,9 @@
 #include "framework/runner/runner.h"
 #include "framework/runner/state_dir.h"
 #include "framework/runner/sweep.h"
+#include "real_hw/process.h"
 #include "reports/junit_writer.h"
+#include "reports/smoke_suite.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
 
@@ -406,6 +409,71 @@ int recoverCommand(const std::string& backend, const std::string& state) {
   return 0;
 }
 
+struct SmokeArgs {
+  std::string expect;
+  std::string junit;
+  std::string program;
+  bool full = false;
+  int timeout = 120;
+};
+
+/// cuda_smoke beside this hil (both land in the build folder, and in bin/ when installed).
+std::string defaultSmokeProgram() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = self.parent_path() / "cuda_smoke";
+    if (std::filesystem::exists(beside, ec)) {
+      return beside.string();
+    }
+  }
+  return "cuda_smoke";
+}
+
+int smokeCommand(const SmokeArgs& args) {
+  if (!args.expect.empty() && data::GpuCatalog::builtin().find(args.expect) == nullptr) {
+    throw BadInput{fmt::format("--expect {}: not in the GPU catalog", args.expect)};
+  }
+  reports::SmokeRun run;
+  run.program = args.program.empty() ? defaultSmokeProgram() : args.program;
+  run.expect = args.expect;
+  std::vector<std::string> argv = {run.program, args.full ? "--full" : "--quick"};
+  if (!args.expect.empty()) {
+    argv.insert(argv.end(), {"--expect", args.expect});
+  }
+  SteadyClock clock;
+  const auto started = clock.now();
+  real_hw::LiveProcessRunner processes;
+  auto result = processes.run(argv, std::chrono::seconds(args.timeout));
+  run.seconds = std::chrono::duration<double>(clock.now() - started).count();
+  if (!result) {
+    run.failure = result.error().code == ErrorCode::Timeout
+                      ? result.error().message
+                      : fmt::format("{} (is cuda_smoke built? it needs nvcc at configure time)",
+                                    result.error().message);
+  } else {
+    run.exitCode = result->exitCode;
+    run.out = std::move(result->out);
+    run.err = std::move(result->err);
+  }
+  const auto report = reports::smokeSuite(run);
+  writeJunit(args.junit, report);
+  for (const auto& c : report.suites.front().cases) {
+    if (c.status == runner::CaseStatus::Failed) {
+      fmt::print("FAIL {}: {}\n", c.name, c.failureMessage);
+    } else {
+      fmt::print("PASS {}\n", c.log.empty() ? c.name : c.log.front());
+    }
+  }
+  if (!args.junit.empty()) {
+    fmt::print("JUnit XML written to {}\n", args.junit);
+  }
+  const int passed = report.count(runner::CaseStatus::Passed);
+  const int failed = report.count(runner::CaseStatus::Failed);
+  fmt::print("smoke: {} passed, {} failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : kExitFailed;
+}
+
 int listCommand(const std::vector<std::string>& paths) {
   const auto suites = loadOrThrow(paths, data::GpuCatalog::builtin());
   for (const auto& suite : suites) {
@@ -502,6 +570,19 @@ int main(int argc, char** argv) {
   sweep->add_option("--catalog", sweepArgs.catalog, "GPU catalog file");
   sweep->add_option("PATH", sweepArgs.paths, "Scenario files or folders")->required();
 
+  SmokeArgs smokeArgs;
+  auto* smoke = app.add_subcommand(
+      "smoke", "Run the CUDA smoke suite on this Linux machine's GPU and report each check");
+  smoke->add_option("--expect", smokeArgs.expect,
+                    "Compare with a catalog model, e.g. tesla-t4 (hil's catalog ids)");
+  smoke->add_option("--junit", smokeArgs.junit, "Write a JUnit XML report to FILE");
+  smoke->add_option("--program", smokeArgs.program,
+                    "The cuda_smoke program (default: the one beside hil, else PATH)");
+  smoke->add_flag("--full", smokeArgs.full,
+                  "Full sizes (more memory tested, longer copies); the default is --quick");
+  smoke->add_option("--timeout", smokeArgs.timeout, "Seconds before the program is killed")
+      ->check(CLI::Range(1, 3600));
+
   std::string recoverBackend = "sim";
   std::string recoverState;
   auto* recover = app.add_subcommand(
@@ -535,6 +616,9 @@ int main(int argc, char** argv) {
     }
     if (sweep->parsed()) {
       return sweepCommand(sweepArgs);
+    }
+    if (smoke->parsed()) {
+      return smokeCommand(smokeArgs);
     }
     if (recover->parsed()) {
       return recoverCommand(recoverBackend, recoverState);

@@ -17,6 +17,7 @@ packages=(
   libcli11-dev
   libfmt-dev
   libboost-dev
+  libboost-filesystem-dev
   libxml2-utils
   python3-junitparser
 )

@@ -502,6 +502,8 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   add("pcie-link", paravirtual ? "n/a" : fmt::format("Gen{} x{}", m.pcieGeneration, m.pcieWidth),
       "", paravirtual ? "n/a" : fmt::format("Gen{} x{}", m.pcieGeneration, m.pcieWidth),
       paravirtual ? "GPU-PV hides the PCIe link" : "");
+  add("driver", paravirtual ? "WSL 581.42 / CUDA 13.0" : "580.95.05 / CUDA 13.0", "", ">= CUDA 13.0",
+      "driver and runtime versions");
   add("vector-add", "268435456", "elements", "bit-exact");
   add("reduction", "268435456", "elements", "bit-exact");
   add("memory-pattern", "0", "bad addresses", "0");

@@ -1,5 +1,7 @@
 #include "framework/flows/smoke_report.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace hil::flows {
@@ -59,6 +61,18 @@ Result<std::vector<SmokeCheck>> parseSmokeOutput(std::string_view output) {
   return checks;
 }
 
+std::vector<std::string> missingSmokeChecks(const std::vector<SmokeCheck>& checks) {
+  std::vector<std::string> missing;
+  for (const auto name : kSmokeChecks) {
+    const bool found = std::any_of(checks.begin(), checks.end(),
+                                   [&](const SmokeCheck& c) { return c.name == name; });
+    if (!found) {
+      missing.emplace_back(name);
+    }
+  }
+  return missing;
+}
+
 SmokeOutcome runSmoke(platform::Guest& guest, Log& log) {
   SmokeOutcome outcome;
   auto run = guest.run({std::string{kSmokeProgram}, "--quick"});
@@ -94,8 +108,14 @@ SmokeOutcome runSmoke(platform::Guest& guest, Log& log) {
   } else if (run->exitCode != 0) {
     outcome.status =
         fail(ErrorCode::SmokeFailed, fmt::format("the smoke program exited {}", run->exitCode));
-  } else if (outcome.checks.empty()) {
-    outcome.status = fail(ErrorCode::SmokeFailed, "the smoke program reported no checks");
+  } else if (const auto missing = missingSmokeChecks(outcome.checks); !missing.empty()) {
+    std::string names;
+    for (const auto& name : missing) {
+      names += names.empty() ? "" : ", ";
+      names += name;
+    }
+    outcome.status = fail(ErrorCode::SmokeFailed,
+                          fmt::format("the smoke program's report is incomplete: no {}", names));
   }
   if (!outcome.status) {
     log.add(fmt::format("smoke: failed: {}", outcome.status.error().message));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,15 @@ struct SmokeCheck {
 
   bool operator==(const SmokeCheck&) const = default;
 };
+
+/// Every check the smoke program reports, in its order; a report missing one is incomplete.
+constexpr std::array<std::string_view, 15> kSmokeChecks = {
+    "device-count",  "device-name",   "compute-capability", "memory",        "sm-count",
+    "pcie-link",     "driver",        "vector-add",         "reduction",     "memory-pattern",
+    "h2d-bandwidth", "d2h-bandwidth", "d2d-bandwidth",      "fp32-throughput", "mode"};
+
+/// The checks of kSmokeChecks that `checks` lacks.
+[[nodiscard]] std::vector<std::string> missingSmokeChecks(const std::vector<SmokeCheck>& checks);
 
 /// The line for one check (tabs and line breaks in fields become spaces).
 [[nodiscard]] std::string formatSmokeLine(const SmokeCheck& check);

@@ -18,8 +18,8 @@ using test_mocks::returnError;
 using testing::ElementsAre;
 using testing::StrictMock;
 
-/// The standard output of `cuda_smoke --quick` in an EFLOW VM with a T4 assigned by DDA, written
-/// down from a real run: one SMOKE line per check, fields separated by tabs.
+/// What `cuda_smoke --quick` prints for a T4 assigned by DDA, written by hand in the program's
+/// format (figures typical of a T4): one SMOKE line per check, fields separated by tabs.
 const std::string kRecordedT4Output =
     "SMOKE\tdevice-count\tpass\t1\t\t>= 1\t\n"
     "SMOKE\tdevice-name\tpass\tTesla T4\t\tTesla T4\t\n"
@@ -27,13 +27,15 @@ const std::string kRecordedT4Output =
     "SMOKE\tmemory\tpass\t15109\tMiB\t>= 14745\t\n"
     "SMOKE\tsm-count\tpass\t40\t\t40\t\n"
     "SMOKE\tpcie-link\tpass\tGen3 x16\t\tGen3 x16\t\n"
+    "SMOKE\tdriver\tpass\t580.95.05 / CUDA 13.0\t\t>= CUDA 13.0\t\n"
     "SMOKE\tvector-add\tpass\t268435456\telements\tbit-exact\t\n"
     "SMOKE\treduction\tpass\t268435456\telements\tbit-exact\t\n"
     "SMOKE\tmemory-pattern\tpass\t0\tbad addresses\t0\t\n"
     "SMOKE\th2d-bandwidth\tpass\t11.2\tGB/s\t>= 9.6\tpinned, 256 MiB\n"
     "SMOKE\td2h-bandwidth\tpass\t11.6\tGB/s\t>= 10.0\tpinned, 256 MiB\n"
     "SMOKE\td2d-bandwidth\tpass\t239.8\tGB/s\t>= 192.0\t\n"
-    "SMOKE\tfp32-throughput\tpass\t6.93\tTFLOPS\t>= 4.86\tsgemm 4096x4096\n";
+    "SMOKE\tfp32-throughput\tpass\t6.93\tTFLOPS\t>= 4.86\tFMA chain\n"
+    "SMOKE\tmode\tpass\tdda\t\t\t\n";
 
 std::vector<std::string> namesOf(const std::vector<SmokeCheck>& checks) {
   std::vector<std::string> names;
@@ -127,11 +129,13 @@ TEST(SmokeReportTest, RecordedOutputParsesEveryCheck) {
   ASSERT_TRUE(parsed.has_value()) << parsed.error().describe();
   EXPECT_THAT(namesOf(*parsed),
               ElementsAre("device-count", "device-name", "compute-capability", "memory", "sm-count",
-                          "pcie-link", "vector-add", "reduction", "memory-pattern", "h2d-bandwidth",
-                          "d2h-bandwidth", "d2d-bandwidth", "fp32-throughput"));
-  EXPECT_EQ((*parsed)[9],
+                          "pcie-link", "driver", "vector-add", "reduction", "memory-pattern",
+                          "h2d-bandwidth", "d2h-bandwidth", "d2d-bandwidth", "fp32-throughput",
+                          "mode"));
+  EXPECT_TRUE(missingSmokeChecks(*parsed).empty());
+  EXPECT_EQ((*parsed)[10],
             (SmokeCheck{"h2d-bandwidth", true, "11.2", "GB/s", ">= 9.6", "pinned, 256 MiB"}));
-  EXPECT_EQ((*parsed)[8].unit, "bad addresses"); // spaces inside a field stay
+  EXPECT_EQ((*parsed)[9].unit, "bad addresses"); // spaces inside a field stay
   for (const auto& check : *parsed) {
     EXPECT_TRUE(check.passed) << check.name;
   }
@@ -186,6 +190,20 @@ protected:
 };
 
 TEST_F(RunSmokeTest, AllChecksPassingIsOk) {
+  std::string output;
+  for (const auto name : kSmokeChecks) {
+    output += formatSmokeLine(passing(std::string{name})) + "\n";
+  }
+  guestAnswers({0, output, ""});
+
+  const auto outcome = runSmoke(guest_, log_);
+
+  ASSERT_TRUE(outcome.status.has_value()) << outcome.status.error().describe();
+  EXPECT_EQ(outcome.checks.size(), kSmokeChecks.size());
+  EXPECT_FALSE(log_.lines().empty());
+}
+
+TEST_F(RunSmokeTest, AReportMissingChecksIsSmokeFailed) {
   guestAnswers({0,
                 formatSmokeLine(passing("device-count")) + "\n" +
                     formatSmokeLine(passing("vector-add")) + "\n",
@@ -193,18 +211,19 @@ TEST_F(RunSmokeTest, AllChecksPassingIsOk) {
 
   const auto outcome = runSmoke(guest_, log_);
 
-  ASSERT_TRUE(outcome.status.has_value()) << outcome.status.error().describe();
+  ASSERT_FALSE(outcome.status.has_value());
+  EXPECT_EQ(outcome.status.error().code, ErrorCode::SmokeFailed);
   EXPECT_THAT(namesOf(outcome.checks), ElementsAre("device-count", "vector-add"));
-  EXPECT_FALSE(log_.lines().empty());
+  EXPECT_EQ(missingSmokeChecks(outcome.checks).size(), kSmokeChecks.size() - 2);
 }
 
 TEST_F(RunSmokeTest, RecordedT4RunIsOk) {
-  guestAnswers({0, kRecordedT4Output, "cuda_smoke: 13 checks passed on Tesla T4\n"});
+  guestAnswers({0, kRecordedT4Output, "cuda_smoke: 15 of 15 checks passed on Tesla T4\n"});
 
   const auto outcome = runSmoke(guest_, log_);
 
   ASSERT_TRUE(outcome.status.has_value()) << outcome.status.error().describe();
-  EXPECT_EQ(outcome.checks.size(), 13u);
+  EXPECT_EQ(outcome.checks.size(), 15u);
 }
 
 TEST_F(RunSmokeTest, AFailingCheckIsSmokeFailed) {
@@ -230,8 +249,8 @@ TEST_F(RunSmokeTest, AFailingCheckIsSmokeFailedEvenWhenTheProgramExitsZero) {
 
   ASSERT_FALSE(outcome.status.has_value());
   EXPECT_EQ(outcome.status.error().code, ErrorCode::SmokeFailed);
-  ASSERT_EQ(outcome.checks.size(), 13u);
-  EXPECT_FALSE(outcome.checks[11].passed);
+  ASSERT_EQ(outcome.checks.size(), 15u);
+  EXPECT_FALSE(outcome.checks[12].passed);
 }
 
 TEST_F(RunSmokeTest, NoCudaDeviceIsSmokeFailed) {

@@ -1,0 +1,15 @@
+#pragma once
+
+#include "framework/core/process_runner.h"
+
+namespace hil::real_hw {
+
+/// Runs programs with Boost.Process: stdin closed, stdout and stderr read to the end, each in a
+/// process group of its own so that a deadline kills every process it started.
+class LiveProcessRunner : public ProcessRunner {
+public:
+  Result<ProcessResult> run(const std::vector<std::string>& argv,
+                            std::chrono::milliseconds deadline) override;
+};
+
+} // namespace hil::real_hw
