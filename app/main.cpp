@@ -1,6 +1,7 @@
 // hil: runs gpu-hil scenarios. Exit status: 0 all passed, 1 a test failed, 2 bad usage or input.
 #include <array>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,15 @@ using namespace hil;
 
 constexpr int kExitFailed = 1;
 constexpr int kExitBadInput = 2;
+
+/// "YYYY-MM-DDTHH:MM:SS" in UTC, for JUnit timestamps (the one place wall-clock dates are read).
+std::string utcTimestamp() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
 
 class SteadyClock : public Clock {
 public:
@@ -239,7 +249,9 @@ int runCommand(const RunArgs& args) {
   options.repeat = args.repeat;
   options.faults = faults;
   options.finalTeardown = !faults.empty();
+  const auto timestamp = utcTimestamp();
   auto report = runner.run(suites, options, terminalProgress());
+  report.timestamp = timestamp;
   endProgress();
   for (const auto& suite : report.suites) {
     for (const auto& c : suite.cases) {
@@ -316,7 +328,9 @@ int sweepCommand(const SweepArgs& args) {
   options.filters = args.filters;
   options.randomPlans = args.random;
   const auto started = clock.now();
+  const auto timestamp = utcTimestamp();
   auto result = runner::sweep(runner, suites, options, terminalProgress());
+  result.report.timestamp = timestamp;
   endProgress();
   result.report.seconds = std::chrono::duration<double>(clock.now() - started).count();
   for (const auto& suite : result.report.suites) {
@@ -456,7 +470,8 @@ int smokeCommand(const SmokeArgs& args) {
     run.out = std::move(result->out);
     run.err = std::move(result->err);
   }
-  const auto report = reports::smokeSuite(run);
+  auto report = reports::smokeSuite(run);
+  report.timestamp = utcTimestamp();
   writeJunit(args.junit, report);
   for (const auto& c : report.suites.front().cases) {
     if (c.status == runner::CaseStatus::Failed) {

@@ -222,6 +222,11 @@ std::string toJunitXml(const RunReport& report, std::string_view testsuitesName)
     node.append_attribute("errors").set_value("0"); // we report failures, never errors
     setAttribute(node, "skipped", counts.skipped);
     node.append_attribute("time").set_value(formatSeconds(counts.seconds).c_str());
+    // Both schemas accept it; consumers use it for the age of a result.
+    if (const auto& stamp = suite.timestamp.empty() ? report.timestamp : suite.timestamp;
+        !stamp.empty()) {
+      setAttribute(node, "timestamp", stamp);
+    }
 
     // jenkins-junit.xsd rejects an empty <properties/>.
     if (!suite.properties.empty()) {

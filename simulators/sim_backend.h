@@ -42,6 +42,7 @@ class SimBackendFactory : public runner::BackendFactory {
 public:
   explicit SimBackendFactory(const data::GpuCatalog& catalog) : catalog_(catalog) {}
   std::string name() const override { return "sim"; }
+  std::string rigClass() const override { return "sim"; }
   Result<std::unique_ptr<runner::Backend>>
   create(const scenario::Scenario& scenario, std::uint64_t seed,
          const std::vector<scenario::FaultSpec>& extraFaults) const override;

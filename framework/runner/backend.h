@@ -52,6 +52,8 @@ class BackendFactory {
 public:
   virtual ~BackendFactory() = default;
   [[nodiscard]] virtual std::string name() const = 0;
+  /// The class of rig its results certify (a policy's rig-class): "sim" for the simulator.
+  [[nodiscard]] virtual std::string rigClass() const { return name(); }
   /// A host for the scenario, with `extraFaults` injected before the scenario's own.
   [[nodiscard]] virtual Result<std::unique_ptr<Backend>>
   create(const scenario::Scenario& scenario, std::uint64_t seed,

@@ -30,11 +30,13 @@ struct SuiteResult {
   std::string file;
   std::vector<CaseResult> cases;
   std::map<std::string, std::string> properties; // merged from the cases: distinct values joined
+  std::string timestamp{}; // when it ran, "YYYY-MM-DDTHH:MM:SS" (UTC); empty: not recorded
 };
 
 struct RunReport {
   std::vector<SuiteResult> suites;
   double seconds = 0;
+  std::string timestamp; // when the run started; given to every suite that has none
 
   [[nodiscard]] int count(CaseStatus status) const;
   [[nodiscard]] int total() const;

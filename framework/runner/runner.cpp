@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -252,6 +253,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
                        {"gpu", gpus.empty() ? "none" : gpus},
                        {"windows-build", fmt::format("{} {}", toString(s.host.edition),
                                                      s.host.build.toString())},
+                       {"rig-class", backends_.rigClass()},
                        {"rules", rules->name()},
                        {"seed", std::to_string(seed)}};
   if (!options.extraFaults.empty()) {
@@ -292,6 +294,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   const auto original = host.snapshot();
   Last last;
   std::string technique;
+  std::set<std::string> warnings;
   bool crashed = false;
   for (const auto& step : s.steps) {
     if (step.kind == StepKind::Expect) {
@@ -324,6 +327,9 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       last.status = outcome.status;
       last.method = outcome.method;
       last.warnings = outcome.warnings;
+      for (auto warning : outcome.warnings) {
+        warnings.insert(std::string{toString(warning)});
+      }
       if (step.kind == StepKind::Deploy && technique.empty()) {
         technique = outcome.method && outcome.status
                         ? *outcome.method
@@ -392,6 +398,11 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
                 fmt::format("could not keep the host: {}", finished.error().describe()));
   }
   result.properties["technique"] = technique.empty() ? "none" : technique;
+  std::string warned;
+  for (const auto& warning : warnings) {
+    warned += warned.empty() ? warning : " " + warning;
+  }
+  result.properties["warnings"] = warned.empty() ? "none" : warned;
   if (options.reached != nullptr) {
     *options.reached = host.reachedOperations();
   }

@@ -1,0 +1,158 @@
+#include "reports/junit_reader.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "framework/core/xml.h"
+
+namespace hil::reports {
+namespace {
+
+using runner::CaseResult;
+using runner::CaseStatus;
+using runner::SuiteResult;
+
+double seconds(const char* text) {
+  std::string clean;
+  for (const char* c = text; *c != '\0'; ++c) {
+    if (*c != ',') { // "1,234.5": thousands separators some writers use
+      clean += *c;
+    }
+  }
+  double value = 0;
+  auto [end, ec] = std::from_chars(clean.data(), clean.data() + clean.size(), value);
+  if (ec != std::errc{} || !std::isfinite(value) || value < 0) {
+    return 0;
+  }
+  return value;
+}
+
+std::vector<std::string> lines(std::string_view text) {
+  std::vector<std::string> result;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    result.emplace_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  return result;
+}
+
+class Reader {
+public:
+  Reader(const xml::Document& doc, Diagnostics& out) : doc_(doc), out_(out) {}
+
+  void suite(pugi::xml_node node, runner::RunReport& report) {
+    SuiteResult suite;
+    suite.name = node.attribute("name").value();
+    suite.file = doc_.file();
+    suite.timestamp = node.attribute("timestamp").value();
+    if (suite.name.empty()) {
+      error(node, "<testsuite> has no name");
+    }
+    std::vector<pugi::xml_node> nested;
+    for (auto child : node.children()) {
+      const std::string_view name = child.name();
+      if (name == "properties") {
+        for (auto property : child.children("property")) {
+          suite.properties[property.attribute("name").value()] =
+              property.attribute("value").value();
+        }
+      } else if (name == "testcase") {
+        suite.cases.push_back(testcase(child, suite));
+      } else if (name == "testsuite") {
+        nested.push_back(child);
+      }
+    }
+    if (!suite.cases.empty() || nested.empty()) {
+      report.suites.push_back(std::move(suite));
+    }
+    for (auto child : nested) {
+      this->suite(child, report);
+    }
+  }
+
+private:
+  void error(pugi::xml_node node, std::string message) {
+    out_.push_back({doc_.file(), doc_.lineOf(node), std::move(message)});
+  }
+
+  CaseResult testcase(pugi::xml_node node, const SuiteResult& suite) {
+    CaseResult c;
+    c.name = node.attribute("name").value();
+    c.suite = node.attribute("classname") ? node.attribute("classname").value() : suite.name;
+    c.file = doc_.file();
+    c.line = doc_.lineOf(node);
+    c.seconds = seconds(node.attribute("time").value());
+    if (c.name.empty()) {
+      error(node, "<testcase> has no name");
+    }
+    for (auto child : node.children()) {
+      const std::string_view name = child.name();
+      if (name == "failure" || name == "error") {
+        if (c.status != CaseStatus::Failed) {
+          c.status = CaseStatus::Failed;
+          c.failureType = child.attribute("type").value();
+          c.failureMessage = child.attribute("message").value();
+          if (c.failureType.empty()) {
+            c.failureType = std::string{name};
+          }
+        }
+        c.failureDetail += child.text().get();
+      } else if (name == "skipped" && c.status == CaseStatus::Passed) {
+        c.status = CaseStatus::Skipped;
+        c.skipReason = child.text().get();
+        if (c.skipReason.empty()) {
+          c.skipReason = child.attribute("message").value();
+        }
+      } else if (name == "system-out") {
+        auto more = lines(child.text().get());
+        c.log.insert(c.log.end(), more.begin(), more.end());
+      }
+    }
+    c.properties = suite.properties;
+    return c;
+  }
+
+  const xml::Document& doc_;
+  Diagnostics& out_;
+};
+
+} // namespace
+
+Parsed<runner::RunReport> readJunit(std::string text, std::string file) {
+  auto doc = xml::Document::parse(std::move(text), std::move(file));
+  if (!doc) {
+    return std::unexpected(doc.error());
+  }
+  Diagnostics out;
+  runner::RunReport report;
+  Reader reader{*doc, out};
+  const auto root = doc->root();
+  const std::string_view rootName = root.name();
+  if (rootName == "testsuites") {
+    report.seconds = seconds(root.attribute("time").value());
+    for (auto suite : root.children("testsuite")) {
+      reader.suite(suite, report);
+    }
+  } else if (rootName == "testsuite") {
+    reader.suite(root, report);
+    report.seconds = seconds(root.attribute("time").value());
+  } else {
+    out.push_back({doc->file(), doc->lineOf(root),
+                   fmt::format("root element is <{}>; expected <testsuites> or <testsuite>",
+                               rootName)});
+  }
+  if (!out.empty()) {
+    sortByLine(out);
+    return std::unexpected(std::move(out));
+  }
+  return report;
+}
+
+} // namespace hil::reports
