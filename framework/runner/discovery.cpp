@@ -22,6 +22,28 @@ std::string suiteName(const fs::path& file, const fs::path& root) {
   return relative.generic_string();
 }
 
+/// Certification policies live beside the scenarios (scenarios/policies/): a folder walk
+/// leaves files whose root element is <policy> alone. A file named on the command line is always
+/// read as a scenario file.
+bool isPolicyFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[512] = {};
+  in.read(head, sizeof head - 1);
+  const std::string_view text{head, static_cast<std::size_t>(in.gcount())};
+  std::size_t at = 0;
+  while ((at = text.find('<', at)) != std::string_view::npos) {
+    const auto next = text.substr(at + 1);
+    if (next.starts_with("?") || next.starts_with("!")) {
+      ++at;
+      continue;
+    }
+    return next.starts_with("policy") &&
+           (next.size() == 6 || next[6] == ' ' || next[6] == '>' || next[6] == '\n' ||
+            next[6] == '\t' || next[6] == '\r');
+  }
+  return false;
+}
+
 } // namespace
 
 Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
@@ -35,7 +57,8 @@ Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& pa
       std::vector<fs::path> found;
       for (auto it = fs::recursive_directory_iterator(path, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file() && it->path().extension() == ".xml") {
+        if (it->is_regular_file() && it->path().extension() == ".xml" &&
+            !isPolicyFile(it->path())) {
           found.push_back(it->path());
         }
       }
