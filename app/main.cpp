@@ -28,6 +28,7 @@
 #include "reports/smoke_suite.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
+#include "simulators/support_matrix.h"
 
 namespace {
 
@@ -489,6 +490,32 @@ int smokeCommand(const SmokeArgs& args) {
   return failed == 0 && passed > 0 ? 0 : kExitFailed;
 }
 
+struct MatrixArgs {
+  std::string rules{data::RulesProfile::kDefault};
+  std::string markdown;
+  std::string html;
+};
+
+int matrixCommand(const MatrixArgs& args) {
+  const auto rules = loadRules(args.rules);
+  const auto matrix = simulators::computeSupportMatrix(data::GpuCatalog::builtin(), rules);
+  const auto markdown = simulators::toMarkdown(matrix);
+  if (!args.markdown.empty()) {
+    if (auto written = runner::writeFileDurably(args.markdown, markdown); !written) {
+      throw BadInput{written.error().message};
+    }
+  }
+  if (!args.html.empty()) {
+    if (auto written = runner::writeFileDurably(args.html, simulators::toHtml(matrix)); !written) {
+      throw BadInput{written.error().message};
+    }
+  }
+  if (args.markdown.empty() && args.html.empty()) {
+    fmt::print("{}", markdown);
+  }
+  return 0;
+}
+
 int listCommand(const std::vector<std::string>& paths) {
   const auto suites = loadOrThrow(paths, data::GpuCatalog::builtin());
   for (const auto& suite : suites) {
@@ -598,6 +625,14 @@ int main(int argc, char** argv) {
   smoke->add_option("--timeout", smokeArgs.timeout, "Seconds before the program is killed")
       ->check(CLI::Range(1, 3600));
 
+  MatrixArgs matrixArgs;
+  auto* matrix = app.add_subcommand(
+      "matrix", "What the flows decide for every catalog GPU, edition and build boundary");
+  matrix->add_option("--rules", matrixArgs.rules,
+                     "Rules profile: eflow-2021-preview (default), eflow-current, or a file");
+  matrix->add_option("--markdown", matrixArgs.markdown, "Write the table as Markdown to FILE");
+  matrix->add_option("--html", matrixArgs.html, "Write the table as an HTML page to FILE");
+
   std::string recoverBackend = "sim";
   std::string recoverState;
   auto* recover = app.add_subcommand(
@@ -634,6 +669,9 @@ int main(int argc, char** argv) {
     }
     if (smoke->parsed()) {
       return smokeCommand(smokeArgs);
+    }
+    if (matrix->parsed()) {
+      return matrixCommand(matrixArgs);
     }
     if (recover->parsed()) {
       return recoverCommand(recoverBackend, recoverState);

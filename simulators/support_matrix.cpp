@@ -1,0 +1,182 @@
+#include "simulators/support_matrix.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "framework/core/log.h"
+#include "framework/flows/deployer.h"
+#include "simulators/sim_backend.h"
+
+namespace hil::simulators {
+namespace {
+
+using platform::Edition;
+using platform::WindowsBuild;
+
+constexpr std::array kEditions = {Edition::Server, Edition::Enterprise, Edition::IotEnterprise,
+                                  Edition::Professional, Edition::Home};
+
+WindowsBuild previous(WindowsBuild build) {
+  if (build.revision > 0) {
+    return {build.number, build.revision - 1};
+  }
+  return {build.number - 1, 0};
+}
+
+std::string decide(const data::GpuModel& model, Edition edition, WindowsBuild build,
+                   const data::GpuCatalog& catalog, const data::RulesProfile& rules) {
+  scenario::HostSpec spec;
+  spec.edition = edition;
+  spec.build = build;
+  scenario::GpuSpec gpu;
+  gpu.model = model.id;
+  gpu.mitigationDriver = true;
+  gpu.wslDriver = true;
+  spec.gpus.push_back(gpu);
+  SimBackend sim{spec, catalog, 1};
+  Log log;
+  flows::Deployer deployer{sim.platform(), catalog, rules, log};
+  flows::DeployRequest request;
+  request.gpuName = model.name;
+  const auto outcome = deployer.deploy(request);
+  if (!outcome.status) {
+    return std::string{toString(outcome.status.error().code)};
+  }
+  return outcome.method.value_or("None");
+}
+
+std::string shortName(const std::string& outcome) {
+  if (outcome == "DirectDeviceAssignment") {
+    return "DDA";
+  }
+  if (outcome == "ParaVirtualization") {
+    return "GPU-PV";
+  }
+  return outcome;
+}
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+SupportMatrix computeSupportMatrix(const data::GpuCatalog& catalog,
+                                   const data::RulesProfile& rules) {
+  SupportMatrix matrix;
+  matrix.profile = rules.name();
+  for (const auto& model : catalog.models()) {
+    matrix.models.push_back(&model);
+  }
+  matrix.editions.assign(kEditions.begin(), kEditions.end());
+  std::set<WindowsBuild> builds;
+  for (const auto& rule : rules.rules()) {
+    builds.insert(rule.minBuild);
+    builds.insert(previous(rule.minBuild));
+  }
+  matrix.builds.assign(builds.begin(), builds.end());
+  for (const auto* model : matrix.models) {
+    for (const auto edition : matrix.editions) {
+      auto& cell = matrix.cells[{model->id, edition}];
+      for (const auto& build : matrix.builds) {
+        auto outcome = decide(*model, edition, build, catalog, rules);
+        if (cell.empty() || cell.back().outcome != outcome) {
+          cell.push_back({build, std::move(outcome)});
+        }
+      }
+    }
+  }
+  return matrix;
+}
+
+std::string cellText(const std::vector<Decision>& decisions) {
+  if (decisions.empty()) {
+    return "";
+  }
+  if (decisions.size() == 1) {
+    return shortName(decisions.front().outcome);
+  }
+  // The usual shape: refused below a minimum build, allowed from it.
+  std::string text = shortName(decisions.back().outcome);
+  text += fmt::format(" from {}", decisions.back().from.toString());
+  std::string below;
+  for (std::size_t i = 0; i + 1 < decisions.size(); ++i) {
+    below += below.empty() ? "" : ", ";
+    below += shortName(decisions[i].outcome);
+    if (i > 0) {
+      below += fmt::format(" from {}", decisions[i].from.toString());
+    }
+  }
+  return fmt::format("{} ({} below)", text, below);
+}
+
+std::string toMarkdown(const SupportMatrix& matrix) {
+  std::string out = "| GPU |";
+  std::string rule = "|---|";
+  for (const auto edition : matrix.editions) {
+    out += fmt::format(" {} |", toString(edition));
+    rule += "---|";
+  }
+  out += "\n" + rule + "\n";
+  for (const auto* model : matrix.models) {
+    out += fmt::format("| {} (`{}`) |", model->name, model->id);
+    for (const auto edition : matrix.editions) {
+      out += fmt::format(" {} |", cellText(matrix.cells.at({model->id, edition})));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string toHtml(const SupportMatrix& matrix) {
+  std::string out = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>gpu-hil support matrix: {0}</title><style>"
+      "body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}"
+      "td,th{{border:1px solid #999;padding:.3em .6em;text-align:left}}"
+      "td.yes{{background:#dfd}}td.no{{background:#fdd}}td.some{{background:#ffd}}"
+      "</style></head><body><h1>Support matrix: {0}</h1>"
+      "<p>What the flows decide for a deploy with passthrough auto, run on simulated hosts at "
+      "each build boundary of the rules.</p><table><tr><th>GPU</th>",
+      escape(matrix.profile));
+  for (const auto edition : matrix.editions) {
+    out += fmt::format("<th>{}</th>", escape(std::string{toString(edition)}));
+  }
+  out += "</tr>\n";
+  for (const auto* model : matrix.models) {
+    out += fmt::format("<tr><th>{}</th>", escape(model->name));
+    for (const auto edition : matrix.editions) {
+      const auto& cell = matrix.cells.at({model->id, edition});
+      const bool allowed = shortName(cell.back().outcome) == "DDA" ||
+                           shortName(cell.back().outcome) == "GPU-PV";
+      const char* cls = !allowed ? "no" : (cell.size() == 1 ? "yes" : "some");
+      out += fmt::format("<td class=\"{}\">{}</td>", cls, escape(cellText(cell)));
+    }
+    out += "</tr>\n";
+  }
+  out += "</table></body></html>\n";
+  return out;
+}
+
+} // namespace hil::simulators
