@@ -1,13 +1,16 @@
 // hil: runs gpu-hil scenarios. Exit status: 0 all passed, 1 a test failed, 2 bad usage or input.
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <random>
 #include <sstream>
 
 #include <unistd.h>
@@ -24,6 +27,12 @@
 #include "framework/runner/state_dir.h"
 #include "framework/runner/sweep.h"
 #include "real_hw/process.h"
+#include "real_hw/real_backend.h"
+#include "real_hw/rig.h"
+#include "real_hw/shell_session.h"
+#include "reports/certify.h"
+#include "reports/html_report.h"
+#include "reports/junit_merge.h"
 #include "reports/junit_writer.h"
 #include "reports/smoke_suite.h"
 #include "simulators/sim_backend.h"
@@ -120,6 +129,10 @@ struct RunArgs {
   bool verbose = false;
   std::string state;
   std::vector<std::string> faults;
+  std::string shard; // "I/N"; empty: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, else no sharding
+  std::string rig;         // --backend real
+  std::string record;      // --backend real: write transcripts here
+  std::string transcripts; // --backend replay
   std::vector<std::string> paths;
 };
 
@@ -196,14 +209,120 @@ void printCase(const runner::CaseResult& c, bool withLog) {
   }
 }
 
+/// Which part of the selected scenarios this run takes (all of them: 0 of 1).
+struct Shard {
+  int index{0};
+  int count{1};
+};
+
+std::optional<int> parseWholeNumber(std::string_view text) {
+  int value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || stop != end || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<Shard> makeShard(std::string_view index, std::string_view count) {
+  const auto i = parseWholeNumber(index);
+  const auto n = parseWholeNumber(count);
+  if (!i || !n || *n < 1 || *i >= *n) {
+    return std::nullopt;
+  }
+  return Shard{*i, *n};
+}
+
+/// --shard I/N; else GoogleTest's variables, as CI systems that shard GoogleTest set them.
+Shard shardOf(const std::string& flag) {
+  if (!flag.empty()) {
+    const auto slash = flag.find('/');
+    const auto shard = slash == std::string::npos
+                           ? std::nullopt
+                           : makeShard(std::string_view{flag}.substr(0, slash),
+                                       std::string_view{flag}.substr(slash + 1));
+    if (!shard) {
+      throw BadInput{fmt::format("--shard {}: expected I/N with 0 <= I < N, e.g. 0/4", flag)};
+    }
+    return *shard;
+  }
+  const char* index = std::getenv("GTEST_SHARD_INDEX");
+  const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+  if (index == nullptr && total == nullptr) {
+    return {};
+  }
+  if (index == nullptr || total == nullptr) {
+    throw BadInput{fmt::format("GTEST_SHARD_INDEX is {} but GTEST_TOTAL_SHARDS is {}: set both "
+                               "(or neither), or use --shard I/N",
+                               index == nullptr ? "unset" : "set",
+                               total == nullptr ? "unset" : "set")};
+  }
+  const auto shard = makeShard(index, total);
+  if (!shard) {
+    throw BadInput{fmt::format("GTEST_SHARD_INDEX={} GTEST_TOTAL_SHARDS={}: expected whole numbers "
+                               "with 0 <= index < total",
+                               index, total)};
+  }
+  return *shard;
+}
+
+/// Tells a GoogleTest-style test runner that sharding is understood, as GoogleTest does.
+void touchShardStatusFile() {
+  const char* path = std::getenv("GTEST_SHARD_STATUS_FILE");
+  if (path == nullptr || *path == '\0') {
+    return;
+  }
+  std::ofstream touch(path, std::ios::binary | std::ios::app);
+  if (!touch) {
+    throw BadInput{fmt::format("GTEST_SHARD_STATUS_FILE={}: cannot create the file", path)};
+  }
+}
+
+int selectedScenarios(const std::vector<runner::SuiteInput>& suites,
+                      const std::vector<std::string>& filters) {
+  int selected = 0;
+  for (const auto& suite : suites) {
+    for (const auto& s : suite.file.scenarios) {
+      selected += runner::matchesFilter(s, filters) ? 1 : 0;
+    }
+  }
+  return selected;
+}
+
+/// A marker nobody can guess for a shell session's frames (the one place true randomness is
+/// read: it never reaches a report).
+std::string sessionMarker() {
+  std::random_device device;
+  return fmt::format("__hil_{:08x}{:08x}", device(), device());
+}
+
 int runCommand(const RunArgs& args) {
-  if (args.backend != "sim") {
-    throw BadInput{fmt::format("--backend {}: this build has the sim backend only", args.backend)};
+  if (args.backend != "sim" && (!args.state.empty() || !args.faults.empty())) {
+    throw BadInput{"--state and --fault belong to the sim backend: a real host fails by itself"};
+  }
+  if (args.backend == "replay" && args.transcripts.empty()) {
+    throw BadInput{"--backend replay needs --transcripts DIR"};
+  }
+  if (args.backend == "real" && args.rig.empty()) {
+    throw BadInput{"--backend real needs --rig FILE (how to reach the host and what it has)"};
+  }
+  if (args.backend != "real" && !args.record.empty()) {
+    throw BadInput{"--record DIR records what a real rig answers: use it with --backend real"};
+  }
+  if (args.backend != "replay" && !args.transcripts.empty()) {
+    throw BadInput{"--transcripts DIR goes with --backend replay"};
+  }
+  if (args.backend == "real" && (args.jobs != 1 || args.repeat != 1)) {
+    throw BadInput{"--backend real: one host, one session: scenarios run one at a time (no "
+                   "--jobs or --repeat)"};
   }
   const auto catalog = loadCatalog(args.catalog);
   const auto rules = loadRules(args.rules);
   const auto builtins = builtinProfiles();
   const auto faults = parseFaults(args.faults);
+  touchShardStatusFile();
+  const auto shard = shardOf(args.shard);
   const auto suites = loadOrThrow(args.paths, catalog);
   simulators::SimBackendFactory simBackends{catalog};
   std::optional<runner::FileFlowStore> stateStore;
@@ -240,9 +359,30 @@ int runCommand(const RunArgs& args) {
     });
     options.store = &*stateStore;
   }
-  const runner::BackendFactory& backends =
-      stateBackends ? static_cast<const runner::BackendFactory&>(*stateBackends) : simBackends;
   SteadyClock clock;
+  ManualClock replayClock; // replayed runs log without times, so they compare byte for byte
+  std::optional<real_hw::ReplayBackendFactory> replayBackends;
+  std::optional<real_hw::RealBackendFactory> realBackends;
+  if (args.backend == "replay") {
+    replayBackends.emplace(args.transcripts, replayClock);
+  } else if (args.backend == "real") {
+    auto text = runner::readFileIfExists(args.rig);
+    if (!text || !*text) {
+      throw BadInput{fmt::format("--rig {}: cannot read the file", args.rig)};
+    }
+    auto rig = real_hw::parseRig(std::move(**text), args.rig, catalog);
+    if (!rig) {
+      throw BadInput{toString(rig.error())};
+    }
+    auto shell = real_hw::openPersistentShell(rig->shell, real_hw::ShellDialect::PowerShell,
+                                              sessionMarker());
+    realBackends.emplace(std::move(*rig), std::move(shell), clock, args.record);
+  }
+  const runner::BackendFactory& backends =
+      replayBackends ? static_cast<const runner::BackendFactory&>(*replayBackends)
+      : realBackends ? static_cast<const runner::BackendFactory&>(*realBackends)
+      : stateBackends ? static_cast<const runner::BackendFactory&>(*stateBackends)
+                      : simBackends;
   runner::Runner runner{backends, catalog, rules, builtins, clock};
   options.jobs = args.jobs;
   options.seed = args.seed;
@@ -250,6 +390,8 @@ int runCommand(const RunArgs& args) {
   options.repeat = args.repeat;
   options.faults = faults;
   options.finalTeardown = !faults.empty();
+  options.shardIndex = shard.index;
+  options.shardCount = shard.count;
   const auto timestamp = utcTimestamp();
   auto report = runner.run(suites, options, terminalProgress());
   report.timestamp = timestamp;
@@ -289,6 +431,16 @@ int runCommand(const RunArgs& args) {
     fmt::print("JUnit XML written to {}\n", args.junit);
   }
   fmt::print("run: {} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  if (shard.count > 1) {
+    const int selected = selectedScenarios(suites, args.filters);
+    fmt::print("shard {}/{}: {} of the {} selected scenarios\n", shard.index, shard.count,
+               report.total(), selected);
+    if (report.total() == 0 && selected > 0) {
+      fmt::print("shard {}/{} is empty: no selected scenario falls in it; nothing to run\n",
+                 shard.index, shard.count);
+      return 0;
+    }
+  }
   if (report.total() == 0) {
     fmt::print(stderr, "hil: no scenario matched\n");
     return kExitFailed;
@@ -516,6 +668,31 @@ int matrixCommand(const MatrixArgs& args) {
   return 0;
 }
 
+struct MergeArgs {
+  std::string out;
+  std::vector<std::string> inputs;
+};
+
+int mergeCommand(const MergeArgs& args) {
+  std::vector<reports::JunitInput> inputs;
+  for (const auto& path : args.inputs) {
+    inputs.push_back({path, readFile(path)});
+  }
+  auto merged = reports::mergeJunit(inputs);
+  if (!merged) {
+    throw BadInput{toString(merged.error()) + fmt::format("{} problem(s); {} was not written",
+                                                          merged.error().size(), args.out)};
+  }
+  if (auto written = runner::writeFileDurably(args.out, reports::toJunitXml(*merged)); !written) {
+    throw BadInput{written.error().message};
+  }
+  fmt::print("merged {} file(s) into {}: {} suites, {} passed, {} failed, {} skipped\n",
+             inputs.size(), args.out, merged->suites.size(),
+             merged->count(runner::CaseStatus::Passed), merged->count(runner::CaseStatus::Failed),
+             merged->count(runner::CaseStatus::Skipped));
+  return 0;
+}
+
 int listCommand(const std::vector<std::string>& paths) {
   const auto suites = loadOrThrow(paths, data::GpuCatalog::builtin());
   for (const auto& suite : suites) {
@@ -541,6 +718,83 @@ int validateCommand(const std::vector<std::string>& paths) {
   return 0;
 }
 
+struct CertifyArgs {
+  std::string policy;
+  std::string html;
+  std::string out;
+  std::vector<std::string> scenarios;
+  std::string now;
+  std::vector<std::string> junit;
+};
+
+/// The library a policy's tags refer to: --scenarios, else the folder above scenarios/policies/.
+std::vector<reports::ScenarioInfo> scenarioLibrary(const CertifyArgs& args,
+                                                   const reports::Policy& policy) {
+  auto paths = args.scenarios;
+  if (paths.empty()) {
+    const auto folder = std::filesystem::absolute(args.policy).parent_path();
+    if (folder.filename() == "policies") {
+      paths.push_back(std::filesystem::relative(folder.parent_path()).string());
+    } else if (policy.usesTags()) {
+      throw BadInput{fmt::format("{}: the policy selects scenarios by tag; give --scenarios PATH "
+                                 "(the scenario library whose tags it means)",
+                                 args.policy)};
+    } else {
+      return {};
+    }
+  }
+  std::vector<reports::ScenarioInfo> library;
+  for (const auto& suite : loadOrThrow(paths, data::GpuCatalog::builtin())) {
+    for (const auto& s : suite.file.scenarios) {
+      library.push_back({s.name, s.tags, s.description, s.file, s.line});
+    }
+  }
+  return library;
+}
+
+int certifyCommand(const CertifyArgs& args) {
+  auto policy = reports::parsePolicy(readFile(args.policy), args.policy);
+  if (!policy) {
+    throw BadInput{toString(policy.error()) + "the policy is not valid; nothing was certified"};
+  }
+  std::vector<reports::CertifyInput> inputs;
+  Diagnostics problems;
+  for (const auto& path : args.junit) {
+    auto input = reports::readCertifyInput(readFile(path), path);
+    if (!input) {
+      problems.insert(problems.end(), input.error().begin(), input.error().end());
+    } else {
+      inputs.push_back(std::move(*input));
+    }
+  }
+  if (!problems.empty()) {
+    throw BadInput{toString(problems) + "malformed JUnit input; nothing was certified"};
+  }
+  const auto library = scenarioLibrary(args, *policy);
+  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (!args.now.empty()) {
+    const auto given = reports::parseTimestamp(args.now);
+    if (!given) {
+      throw BadInput{fmt::format("--now {}: expected YYYY-MM-DDTHH:MM:SS (UTC)", args.now)};
+    }
+    now = *given;
+  }
+  const auto certification = reports::certify(*policy, inputs, library, now);
+  fmt::print("{}", reports::summaryText(certification));
+  auto write = [](const std::string& path, const std::string& text, std::string_view what) {
+    if (path.empty()) {
+      return;
+    }
+    if (auto written = runner::writeFileDurably(path, text); !written) {
+      throw BadInput{fmt::format("{}: {}", path, written.error().describe())};
+    }
+    fmt::print("{} written to {}\n", what, path);
+  };
+  write(args.html, reports::htmlReport(certification), "HTML report");
+  write(args.out, reports::certificateXml(certification), "Certificate");
+  return certification.certified ? 0 : kExitFailed;
+}
+
 int opsCommand() {
   fmt::print("{:<44} {:<9} {}\n", "OPERATION", "KIND", "REAL OPERATION");
   for (const auto& op : platform::allOperations()) {
@@ -563,8 +817,15 @@ int main(int argc, char** argv) {
 
   RunArgs runArgs;
   auto* run = app.add_subcommand("run", "Run scenario files or folders and report the results");
-  run->add_option("--backend", runArgs.backend, "sim (simulated hosts)")
+  run->add_option("--backend", runArgs.backend,
+                  "sim (simulated hosts, default), real (a rig: --rig), replay (--transcripts)")
       ->check(CLI::IsMember({"sim", "replay", "real"}));
+  run->add_option("--rig", runArgs.rig,
+                  "Rig file for --backend real: how to reach the host and what it has");
+  run->add_option("--record", runArgs.record,
+                  "With --backend real: write each scenario's transcript to DIR/<scenario>.xml");
+  run->add_option("--transcripts", runArgs.transcripts,
+                  "With --backend replay: serve the answers recorded in DIR/<scenario>.xml");
   run->add_option("--junit", runArgs.junit, "Write a JUnit XML report to FILE");
   run->add_option("--filter", runArgs.filters,
                   "Run only scenarios whose name or a tag matches GLOB (repeatable)");
@@ -582,7 +843,25 @@ int main(int argc, char** argv) {
   run->add_option("--fault", runArgs.faults,
                   "Inject OP:OCCURRENCE:KIND (error, hang, crash-before, crash-after) into every "
                   "scenario; expectations then do not apply, the invariants do (repeatable)");
+  run->add_option("--shard", runArgs.shard,
+                  "Run only shard I of N (0 <= I < N) of the selected scenarios, a stable "
+                  "partition by suite and name; default: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS "
+                  "when set")
+      ->type_name("I/N");
   run->add_option("PATH", runArgs.paths, "Scenario files or folders")->required();
+
+  MergeArgs mergeArgs;
+  auto* merge = app.add_subcommand(
+      "merge", "Merge JUnit XML files (shards, rigs, days) into one; suites stay apart by backend "
+               "and rig");
+  merge->add_option("-o,--out", mergeArgs.out,
+                    "Write the merged JUnit XML to FILE (nothing is written when any input is "
+                    "malformed)")
+      ->required()
+      ->type_name("FILE");
+  merge->add_option("IN", mergeArgs.inputs, "JUnit XML files to merge, in this order")
+      ->required()
+      ->type_name("FILE");
 
   std::vector<std::string> listPaths;
   auto* list = app.add_subcommand("list", "List the scenarios in files or folders");
@@ -633,6 +912,23 @@ int main(int argc, char** argv) {
   matrix->add_option("--markdown", matrixArgs.markdown, "Write the table as Markdown to FILE");
   matrix->add_option("--html", matrixArgs.html, "Write the table as an HTML page to FILE");
 
+  CertifyArgs certifyArgs;
+  auto* certify = app.add_subcommand(
+      "certify", "Judge JUnit results against a release policy: verdict with every reason "
+                 "(exit 0 certified, 1 not certified, 2 bad input)");
+  certify->add_option("--policy", certifyArgs.policy,
+                      "Policy file, e.g. scenarios/policies/release.xml")
+      ->required();
+  certify->add_option("--html", certifyArgs.html, "Write the self-contained HTML report to FILE");
+  certify->add_option("--out", certifyArgs.out, "Write the XML certificate to FILE");
+  certify->add_option("--scenarios", certifyArgs.scenarios,
+                      "Scenario library for the policy's tags (default: the folder holding "
+                      "policies/, when the policy is there) (repeatable)");
+  certify->add_option("--now", certifyArgs.now,
+                      "Judge the age of results as of YYYY-MM-DDTHH:MM:SS UTC (default: now)");
+  certify->add_option("JUNIT", certifyArgs.junit, "JUnit XML files (runs, shards, rigs)")
+      ->required();
+
   std::string recoverBackend = "sim";
   std::string recoverState;
   auto* recover = app.add_subcommand(
@@ -655,6 +951,9 @@ int main(int argc, char** argv) {
     if (run->parsed()) {
       return runCommand(runArgs);
     }
+    if (merge->parsed()) {
+      return mergeCommand(mergeArgs);
+    }
     if (list->parsed()) {
       return listCommand(listPaths);
     }
@@ -672,6 +971,9 @@ int main(int argc, char** argv) {
     }
     if (matrix->parsed()) {
       return matrixCommand(matrixArgs);
+    }
+    if (certify->parsed()) {
+      return certifyCommand(certifyArgs);
     }
     if (recover->parsed()) {
       return recoverCommand(recoverBackend, recoverState);

@@ -20,6 +20,9 @@ packages=(
   libboost-filesystem-dev
   libxml2-utils
   python3-junitparser
+  chromium            # tests/browser: renders the certification report headless
+  fonts-liberation    # ... with real fonts (chromium only recommends them)
+  fonts-dejavu-core
 )
 
 extra=()

@@ -6,6 +6,7 @@
 #include "framework/core/log.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
+#include "framework/flows/configurator.h"
 #include "framework/flows/prerequisites.h"
 #include "framework/flows/request.h"
 #include "framework/flows/undo_journal.h"
@@ -16,7 +17,7 @@ namespace hil::flows {
 /// Runs EFLOW's GPU configuration on a host through the seams: prerequisite checks, technique
 /// selection, the DDA and GPU-PV flows and teardown. Every mutating step journals its undo
 /// first; a failure rolls back newest first, so the host ends where it started.
-class Deployer {
+class Deployer : public Configurator {
 public:
   /// `store` keeps the journal and the VMs' original settings where another process can find
   /// them (a state folder); null keeps them in memory.
@@ -25,9 +26,9 @@ public:
       : p_(platform), catalog_(catalog), rules_(rules), log_(log), journal_(store) {}
 
   /// Set-EflowVM -gpuPassthroughType ... -gpuName ... -gpuCount ...
-  FlowOutcome deploy(const DeployRequest& request);
+  FlowOutcome deploy(const DeployRequest& request) override;
   /// Set-EflowVM without GPU arguments: the VM gives its GPU back to the host.
-  FlowOutcome teardown(const platform::VmName& vm);
+  FlowOutcome teardown(const platform::VmName& vm) override;
 
   /// The undo journal of the flow in progress (empty between flows).
   [[nodiscard]] const UndoJournal& journal() const { return journal_; }

@@ -40,6 +40,8 @@ constexpr std::array kOperations = {
     Operation{"drivers.get-mitigation-driver", false, "device mitigation driver query"},
     Operation{"drivers.get-wsl-driver", false, "WSL CUDA driver query"},
     Operation{"guest.run", false, "Invoke-EflowVmCommand"},
+    Operation{"eflow.set-vm", true,
+              "Set-EflowVM -gpuPassthroughType -gpuName -gpuCount -headless"},
 };
 
 } // namespace

@@ -2,12 +2,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "framework/core/clock.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/data/catalog.h"
+#include "framework/data/rules.h"
+#include "framework/flows/configurator.h"
+#include "framework/flows/flow_store.h"
 #include "framework/flows/host_state.h"
 #include "framework/platform/platform.h"
 #include "framework/scenario/scenario.h"
@@ -45,6 +50,10 @@ public:
   }
   /// The scenario is over: keep the host where it lives (a state folder), if anywhere.
   [[nodiscard]] virtual Result<void> finish() { return {}; }
+  /// What configures the GPU on this host: by default our own flows (journalled in `store`).
+  [[nodiscard]] virtual std::unique_ptr<flows::Configurator>
+  configurator(const data::GpuCatalog& catalog, const data::RulesProfile& rules, Log& log,
+               flows::FlowStore* store);
 };
 
 /// Makes a backend per scenario; called from several threads at once under --jobs.
@@ -54,6 +63,11 @@ public:
   [[nodiscard]] virtual std::string name() const = 0;
   /// The class of rig its results certify (a policy's rig-class): "sim" for the simulator.
   [[nodiscard]] virtual std::string rigClass() const { return name(); }
+  /// Why this backend cannot run the scenario (it is then reported as skipped), if it can't.
+  [[nodiscard]] virtual std::optional<std::string>
+  skipReason(const scenario::Scenario& /*scenario*/) const {
+    return std::nullopt;
+  }
   /// A host for the scenario, with `extraFaults` injected before the scenario's own.
   [[nodiscard]] virtual Result<std::unique_ptr<Backend>>
   create(const scenario::Scenario& scenario, std::uint64_t seed,

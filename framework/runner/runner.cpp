@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -48,6 +49,14 @@ std::vector<std::string> Backend::invariantViolations() {
 std::uint64_t scenarioSeed(std::uint64_t runSeed, const std::string& suite,
                            const std::string& name) {
   return runSeed ^ stableHash(suite + "\n" + name);
+}
+
+bool inShard(const std::string& suite, const std::string& name, int index, int count) {
+  assert(count >= 1 && index >= 0 && index < count);
+  // FNV-1a's low bits are poorly mixed (its lowest bit is the parity of the bytes' lowest bits:
+  // two shards of the library split 25/162), so the hash goes through one splitmix64 step first.
+  const auto mixed = SeededRandom{stableHash(suite + "\n" + name)}.next();
+  return mixed % static_cast<std::uint64_t>(count) == static_cast<std::uint64_t>(index);
 }
 
 namespace {
@@ -265,6 +274,12 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     result.properties["faults"] = plan;
   }
 
+  if (auto reason = backends_.skipReason(s)) {
+    result.status = CaseStatus::Skipped;
+    result.skipReason = *reason;
+    result.log.push_back(*reason);
+    return result;
+  }
   auto backend = backends_.create(s, seed, options.extraFaults);
   if (!backend) {
     result.status = CaseStatus::Failed;
@@ -280,8 +295,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   flows::MemoryFlowStore memoryStore;
   flows::FlowStore& store = options.store != nullptr ? *options.store : memoryStore;
   auto platform = host.platform();
-  std::optional<flows::Deployer> deployer;
-  deployer.emplace(platform, catalog_, *rules, log, &store);
+  auto deployer = host.configurator(catalog_, *rules, log, &store);
   // Injected faults void the scenario's expectations; the invariants still hold.
   const bool expectations = options.extraFaults.empty();
   ScenarioRun run{s, result};
@@ -344,7 +358,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
         if (auto recovered = recoverAfterCrash(host, store, log); !recovered) {
           run.failure(step.line, "not-recovered", recovered.error().describe());
         }
-        deployer.emplace(platform, catalog_, *rules, log, &store);
+        deployer = host.configurator(catalog_, *rules, log, &store);
         record.ending = flows::StepRecord::Ending::RolledBack;
       }
       violated(step.line, flows::checkStep(original, before, host.snapshot(), record));
@@ -383,7 +397,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       }
     }
     log.add("-- final teardown (no faults): the host must be clean");
-    deployer.emplace(platform, catalog_, *rules, log, &store);
+    deployer = host.configurator(catalog_, *rules, log, &store);
     const auto outcome = deployer->teardown(s.host.vm.name);
     if (!outcome.status) {
       run.failure(s.line, "not-clean",
@@ -443,7 +457,8 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
   for (std::size_t i = 0; i < suites.size(); ++i) {
     report.suites.push_back({suites[i].suite, suites[i].file.path, {}, {}});
     for (const auto& s : suites[i].file.scenarios) {
-      if (matchesFilter(s, options.filters)) {
+      if (matchesFilter(s, options.filters) &&
+          inShard(suites[i].suite, s.name, options.shardIndex, options.shardCount)) {
         jobs.push_back({i, &s});
       }
     }

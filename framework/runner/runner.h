@@ -43,7 +43,14 @@ struct RunOptions {
   std::vector<scenario::FaultSpec> faults{}; // injected into every scenario (voids expectations)
   bool finalTeardown{false};                 // end each scenario with a fault-free teardown
   flows::FlowStore* store{nullptr};          // shared journal store (a state folder; jobs 1)
+  int shardIndex{0}; // run only the scenarios of shard shardIndex of shardCount (see inShard)
+  int shardCount{1};
 };
+
+/// Is the scenario in shard `index` of `count` (0 <= index < count)? The shard is
+/// splitmix64(stableHash(suite + "\n" + name)) % count: it depends on nothing but the scenario's
+/// identity, so every scenario is in exactly one shard and adding or removing one moves no other.
+[[nodiscard]] bool inShard(const std::string& suite, const std::string& name, int index, int count);
 
 /// How one scenario runs.
 struct ScenarioOptions {

@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <pugixml.hpp>
 
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
@@ -18,10 +20,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// Certification policies live in scenarios/policies/ and are no scenario files (as `hil run`
+/// skips them in a folder walk).
+bool isPolicy(const fs::path& path) {
+  pugi::xml_document doc;
+  return doc.load_file(path.c_str()) && std::string_view{doc.document_element().name()} == "policy";
+}
+
 std::vector<std::string> scenarioFiles() {
   std::vector<std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(HIL_SCENARIOS_DIR)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".xml") {
+    if (entry.is_regular_file() && entry.path().extension() == ".xml" && !isPolicy(entry.path())) {
       files.push_back(entry.path().lexically_relative(HIL_SCENARIOS_DIR).generic_string());
     }
   }

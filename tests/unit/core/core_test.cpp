@@ -426,7 +426,7 @@ TEST(OperationsTest, NamesAreUniqueAndUseTheSeamPrefixes) {
     EXPECT_TRUE(names.insert(op.name).second) << op.name;
     EXPECT_TRUE(op.name.starts_with("hostos.") || op.name.starts_with("pnp.") ||
                 op.name.starts_with("hyperv.") || op.name.starts_with("drivers.") ||
-                op.name.starts_with("guest."))
+                op.name.starts_with("guest.") || op.name.starts_with("eflow."))
         << op.name;
     EXPECT_EQ(platform::findOperation(op.name)->name, op.name);
   }

@@ -1,0 +1,103 @@
+#include "real_hw/real_runner.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "framework/platform/types.h"
+
+namespace hil::real_hw {
+
+std::string asText(std::string_view property) {
+  return fmt::format("@{{Name='{0}'; Expression={{[string]$_.{0}}}}}", property);
+}
+
+std::optional<std::uint64_t> parseUnsigned(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<bool> parseBool(std::string_view text) {
+  if (platform::equalsIgnoringCase(text, "True")) {
+    return true;
+  }
+  if (platform::equalsIgnoringCase(text, "False")) {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::string firstLine(std::string_view text) {
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos) {
+      line = line.substr(first);
+      const auto last = line.find_last_not_of(" \t\r");
+      return excerpt(line.substr(0, last + 1), 300);
+    }
+    if (end == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+Result<ShellReply> RealRunner::exchange(std::string_view operation, const std::string& command) {
+  return within(operation, shell_.run(command, deadline_));
+}
+
+Result<ShellReply> RealRunner::run(std::string_view operation, const std::string& command,
+                                   ErrorCode failure) {
+  auto reply = exchange(operation, command);
+  if (!reply) {
+    return reply;
+  }
+  if (!reply->succeeded) {
+    auto message = firstLine(reply->err);
+    if (message.empty()) {
+      message = fmt::format("the command failed without an error message: {}", excerpt(command));
+    }
+    return failIn(operation, failure, std::move(message));
+  }
+  return reply;
+}
+
+Result<void> RealRunner::act(std::string_view operation, const std::string& command,
+                             ErrorCode failure) {
+  auto reply = run(operation, command, failure);
+  if (!reply) {
+    return std::unexpected(std::move(reply).error());
+  }
+  return {};
+}
+
+Result<std::vector<PsObject>> RealRunner::query(std::string_view operation,
+                                                const std::string& command) {
+  auto reply = run(operation, command + std::string{kToXml});
+  if (!reply) {
+    return std::unexpected(std::move(reply).error());
+  }
+  return within(operation, parsePsObjects(reply->out));
+}
+
+Result<PsObject> RealRunner::queryOne(std::string_view operation, const std::string& command,
+                                      std::string_view what) {
+  auto objects = query(operation, command);
+  if (!objects) {
+    return std::unexpected(std::move(objects).error());
+  }
+  if (objects->size() != 1) {
+    return failIn(operation, ErrorCode::OperationFailed,
+                  fmt::format("expected one {}, the command printed {}", what, objects->size()));
+  }
+  return std::move(objects->front());
+}
+
+} // namespace hil::real_hw

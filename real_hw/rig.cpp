@@ -1,0 +1,103 @@
+#include "real_hw/rig.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "framework/core/xml.h"
+
+namespace hil::real_hw {
+
+std::vector<std::string> defaultPowerShell() {
+  return {"powershell.exe", "-NoLogo", "-NoProfile", "-NonInteractive", "-Command", "-"};
+}
+
+Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog& catalog) {
+  auto doc = xml::Document::parse(std::move(text), file);
+  if (!doc) {
+    return std::unexpected(doc.error());
+  }
+  Diagnostics out;
+  Rig rig;
+  rig.file = file;
+  {
+    xml::Element root{*doc, doc->root(), out};
+    if (root.name() != "rig") {
+      root.error(fmt::format("root element is <{}>; expected <rig>", root.name()));
+    }
+    rig.name = root.required("name").value_or("");
+    rig.rigClass = root.required("class").value_or("");
+    if (auto mode = root.choice("mode", {"hyperv", "eflow"})) {
+      rig.mode = *mode == "eflow" ? RigMode::Eflow : RigMode::HyperV;
+    }
+    for (auto node : root.children({"shell", "vm", "windows", "gpu", "deadline"})) {
+      xml::Element el{*doc, node, out};
+      const std::string_view name = node.name();
+      if (name == "shell") {
+        for (auto arg : el.children({"arg"})) {
+          xml::Element a{*doc, arg, out};
+          rig.shell.push_back(a.text());
+        }
+        if (rig.shell.empty()) {
+          el.error("<shell> needs <arg> elements: the argv of a PowerShell that reads commands "
+                   "on its standard input");
+        }
+      } else if (name == "vm") {
+        rig.vm = el.required("name").value_or("EFLOW");
+        el.children({});
+      } else if (name == "windows") {
+        if (auto edition = el.choice("edition", {"server", "enterprise", "iot-enterprise",
+                                                 "professional", "home"},
+                                     true)) {
+          rig.edition = platform::parseEdition(*edition);
+        }
+        el.optional("build"); // informative: the rig reports its real build itself
+        el.children({});
+      } else if (name == "gpu") {
+        const auto model = el.required("model").value_or("");
+        if (!model.empty() && catalog.find(model) == nullptr) {
+          el.error(fmt::format("model=\"{}\" on <gpu>: not in the GPU catalog", model));
+        }
+        const auto count = el.integer("count", 1, 16).value_or(1);
+        rig.gpus.emplace_back(model, static_cast<int>(count));
+        el.children({});
+      } else {
+        rig.deadlineSeconds = static_cast<int>(el.integer("seconds", 1, 86400, true).value_or(300));
+        el.children({});
+      }
+    }
+  }
+  if (rig.shell.empty()) {
+    rig.shell = defaultPowerShell();
+  }
+  if (!out.empty()) {
+    sortByLine(out);
+    return std::unexpected(std::move(out));
+  }
+  return rig;
+}
+
+std::optional<std::string> rigMismatch(const Rig& rig, const scenario::Scenario& scenario) {
+  std::string has;
+  for (const auto& [model, count] : rig.gpus) {
+    has += has.empty() ? "" : ", ";
+    has += count > 1 ? fmt::format("{} x {}", count, model) : model;
+  }
+  has += rig.edition ? fmt::format(" on {}", toString(*rig.edition)) : "";
+  if (!scenario.rig) {
+    return fmt::format("skipped: needs a simulated host (the scenario has no <rig>); rig {} has {}",
+                       rig.name, has.empty() ? "no GPU listed" : has);
+  }
+  const auto& want = *scenario.rig;
+  const bool gpu = std::any_of(rig.gpus.begin(), rig.gpus.end(),
+                               [&](const auto& g) { return g.first == want.gpu; });
+  const bool edition = !want.edition || (rig.edition && *rig.edition == *want.edition);
+  if (gpu && edition) {
+    return std::nullopt;
+  }
+  return fmt::format("skipped: needs {}{}; rig {} has {}", want.gpu,
+                     want.edition ? fmt::format(" on {}", toString(*want.edition)) : "",
+                     rig.name, has.empty() ? "no GPU listed" : has);
+}
+
+} // namespace hil::real_hw

@@ -1,0 +1,796 @@
+#include "reports/certify.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fnmatch.h>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include "framework/core/xml.h"
+#include "reports/junit_reader.h"
+#include "reports/junit_writer.h"
+
+namespace hil::reports {
+namespace {
+
+using runner::CaseResult;
+using runner::CaseStatus;
+
+// ---- SHA-256 (FIPS 180-4, section 6.2) ----
+
+constexpr std::array<std::uint32_t, 64> kRoundConstants = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+void compressBlock(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
+  std::array<std::uint32_t, 64> w{};
+  for (int t = 0; t < 16; ++t) {
+    w[t] = std::uint32_t{block[4 * t]} << 24 | std::uint32_t{block[4 * t + 1]} << 16 |
+           std::uint32_t{block[4 * t + 2]} << 8 | std::uint32_t{block[4 * t + 3]};
+  }
+  for (int t = 16; t < 64; ++t) {
+    const auto s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+    const auto s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+  }
+  auto [a, b, c, d, e, f, g, hh] = h;
+  for (int t = 0; t < 64; ++t) {
+    const auto s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+    const auto ch = (e & f) ^ (~e & g);
+    const auto t1 = hh + s1 + ch + kRoundConstants[t] + w[t];
+    const auto s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+    const auto maj = (a & b) ^ (a & c) ^ (b & c);
+    const auto t2 = s0 + maj;
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
+}
+
+// ---- reading results ----
+
+int severity(CaseStatus status) {
+  switch (status) {
+  case CaseStatus::Failed:
+    return 2;
+  case CaseStatus::Skipped:
+    return 1;
+  case CaseStatus::Passed:
+    break;
+  }
+  return 0;
+}
+
+std::string property(const CaseResult& c, const std::string& key) {
+  const auto it = c.properties.find(key);
+  return it == c.properties.end() ? std::string{} : it->second;
+}
+
+/// Values a merged suite joined with " | " (one per distinct case value).
+std::vector<std::string> splitMerged(const std::string& value) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto bar = value.find(" | ", start);
+    parts.push_back(value.substr(start, bar == std::string::npos ? bar : bar - start));
+    if (bar == std::string::npos) {
+      break;
+    }
+    start = bar + 3;
+  }
+  return parts;
+}
+
+std::vector<std::string> warningsOf(const CaseResult& c) {
+  std::vector<std::string> codes;
+  for (const auto& word : xml::words(property(c, "warnings"))) {
+    if (word != "none" && word != "|" &&
+        std::find(codes.begin(), codes.end(), word) == codes.end()) {
+      codes.push_back(word);
+    }
+  }
+  return codes;
+}
+
+bool matchesGlob(const std::vector<std::string>& globs, const std::string& name) {
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& glob) {
+    return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
+  });
+}
+
+bool hasTag(const std::vector<std::string>& wanted, const std::vector<std::string>& tags) {
+  return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& tag) {
+    return std::find(tags.begin(), tags.end(), tag) != tags.end();
+  });
+}
+
+/// A smoke figure such as "11.4 GB/s": its number and unit.
+std::optional<std::pair<double, std::string>> parseFigure(const std::string& text) {
+  const auto begin = text.find_first_not_of(' ');
+  if (begin == std::string::npos) {
+    return std::nullopt;
+  }
+  double value = 0;
+  const char* first = text.data() + begin;
+  const char* last = text.data() + text.size();
+  auto [end, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc{} || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  std::string unit{end, last};
+  const auto a = unit.find_first_not_of(' ');
+  unit =
+      a == std::string::npos ? std::string{} : unit.substr(a, unit.find_last_not_of(' ') - a + 1);
+  return std::pair{value, unit};
+}
+
+std::string number(double value) { return fmt::format("{:g}", value); }
+
+std::string where(const std::string& requirement, const std::string& rig) {
+  return fmt::format("{} on {}", requirement, rig);
+}
+
+std::string findingSentence(const Entry& entry) {
+  switch (entry.finding) {
+  case Finding::Failed:
+    return fmt::format("{} failed: {}", entry.scenario, entry.detail);
+  case Finding::Skipped:
+    return fmt::format("{} was skipped: {}", entry.scenario, entry.detail);
+  case Finding::NotRun:
+    return fmt::format("{} not run: {}", entry.scenario, entry.detail);
+  case Finding::Warning:
+    return fmt::format("{} passed with a warning that counts as a failure: {}", entry.scenario,
+                       entry.detail);
+  case Finding::Stale:
+    return fmt::format("{} is stale: {}", entry.scenario, entry.detail);
+  case Finding::Undated:
+    return fmt::format("{} is undated: {}", entry.scenario, entry.detail);
+  case Finding::BelowMinimum:
+  case Finding::Passed:
+    break;
+  }
+  return fmt::format("{} passed", entry.scenario);
+}
+
+std::string describeSelection(const Requirement& r) {
+  std::string text;
+  if (!r.scenarios.empty()) {
+    text += "scenarios=\"";
+    for (std::size_t i = 0; i < r.scenarios.size(); ++i) {
+      text += (i ? " " : "") + r.scenarios[i];
+    }
+    text += "\"";
+  }
+  if (!r.tags.empty()) {
+    text += text.empty() ? "tags=\"" : " tags=\"";
+    for (std::size_t i = 0; i < r.tags.size(); ++i) {
+      text += (i ? " " : "") + r.tags[i];
+    }
+    text += "\"";
+  }
+  return text;
+}
+
+bool counts(Finding finding) {
+  return finding == Finding::Passed || finding == Finding::BelowMinimum;
+}
+
+} // namespace
+
+std::string sha256Hex(std::string_view bytes) {
+  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t whole = bytes.size() / 64 * 64;
+  for (std::size_t i = 0; i < whole; i += 64) {
+    compressBlock(h, data + i);
+  }
+  // Padding: 0x80, zeros, then the length in bits, big-endian, filling one or two blocks.
+  std::array<unsigned char, 128> tail{};
+  const std::size_t rest = bytes.size() - whole;
+  std::copy(data + whole, data + bytes.size(), tail.begin());
+  tail[rest] = 0x80;
+  const std::size_t tailSize = rest < 56 ? 64 : 128;
+  const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
+  for (int i = 0; i < 8; ++i) {
+    tail[tailSize - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+  }
+  for (std::size_t i = 0; i < tailSize; i += 64) {
+    compressBlock(h, tail.data() + i);
+  }
+  std::string hex;
+  for (auto word : h) {
+    hex += fmt::format("{:08x}", word);
+  }
+  return hex;
+}
+
+std::optional<std::chrono::sys_seconds> parseTimestamp(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS, then optionally .fraction and Z.
+  if (text.size() < 19 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != ' ') || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  auto field = [&](std::size_t at, std::size_t length) -> std::optional<int> {
+    int value = 0;
+    const char* first = text.data() + at;
+    auto [end, ec] = std::from_chars(first, first + length, value);
+    if (ec != std::errc{} || end != first + length) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  auto rest = text.substr(19);
+  if (rest.starts_with('.')) {
+    std::size_t digits = 1;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
+      ++digits;
+    }
+    rest = rest.substr(digits);
+  }
+  if (rest == "Z" || rest == "+00:00") {
+    rest = {};
+  }
+  const auto y = field(0, 4);
+  const auto mo = field(5, 2);
+  const auto d = field(8, 2);
+  const auto hh = field(11, 2);
+  const auto mm = field(14, 2);
+  const auto ss = field(17, 2);
+  if (!rest.empty() || !y || !mo || !d || !hh || !mm || !ss || *hh > 23 || *mm > 59 || *ss > 60) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year{*y},
+                                         std::chrono::month{static_cast<unsigned>(*mo)},
+                                         std::chrono::day{static_cast<unsigned>(*d)}};
+  if (!date.ok()) {
+    return std::nullopt;
+  }
+  return std::chrono::sys_days{date} + std::chrono::hours{*hh} + std::chrono::minutes{*mm} +
+         std::chrono::seconds{*ss};
+}
+
+std::string formatTimestamp(std::chrono::sys_seconds time) {
+  const auto days = std::chrono::floor<std::chrono::days>(time);
+  const std::chrono::year_month_day date{days};
+  const std::chrono::hh_mm_ss clock{time - days};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count());
+}
+
+Parsed<CertifyInput> readCertifyInput(std::string text, std::string path) {
+  CertifyInput input;
+  input.sha256 = sha256Hex(text);
+  input.path = path;
+  auto report = readJunit(std::move(text), std::move(path));
+  if (!report) {
+    return std::unexpected(report.error());
+  }
+  input.report = std::move(*report);
+  return input;
+}
+
+std::string_view toString(Finding finding) {
+  switch (finding) {
+  case Finding::Passed:
+    return "passed";
+  case Finding::Failed:
+    return "failed";
+  case Finding::Skipped:
+    return "skipped";
+  case Finding::NotRun:
+    return "not-run";
+  case Finding::Warning:
+    return "warning";
+  case Finding::Stale:
+    return "stale";
+  case Finding::Undated:
+    return "undated";
+  case Finding::BelowMinimum:
+    return "below-minimum";
+  }
+  return "unknown";
+}
+
+std::string rigClassOf(const CaseResult& result) {
+  if (auto rig = property(result, "rig-class"); !rig.empty()) {
+    return rig;
+  }
+  const auto backend = property(result, "backend");
+  if (backend.empty()) {
+    return "unknown";
+  }
+  return backend;
+}
+
+Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
+                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now) {
+  Certification cert;
+  cert.policyName = policy.name;
+  cert.policyDescription = policy.description;
+  cert.policyFile = policy.file;
+  cert.policySha256 = policy.sha256;
+  cert.maxAgeDays = policy.maxAgeDays;
+  cert.now = formatTimestamp(now);
+
+  // Rig classes: the policy's, in its order, then those the results came from, sorted.
+  auto addRig = [&](const std::string& rig) {
+    if (std::find(cert.rigClasses.begin(), cert.rigClasses.end(), rig) == cert.rigClasses.end()) {
+      cert.rigClasses.push_back(rig);
+    }
+  };
+  for (const auto& r : policy.requirements) {
+    for (const auto& rig : r.rigClasses) {
+      addRig(rig);
+    }
+  }
+  for (const auto& s : policy.smoke) {
+    addRig(s.rigClass);
+  }
+  const std::size_t policyRigs = cert.rigClasses.size();
+
+  // The newest result per scenario and rig class.
+  std::map<std::pair<std::string, std::string>, Entry> newest;
+  std::set<std::string> seenRigs;
+  for (const auto& input : inputs) {
+    InputSummary summary{input.path, input.sha256, 0};
+    for (const auto& suite : input.report.suites) {
+      for (const auto& c : suite.cases) {
+        ++summary.results;
+        const auto rig = rigClassOf(c);
+        seenRigs.insert(rig);
+        auto [it, fresh] = newest.try_emplace({c.name, rig});
+        Entry& e = it->second;
+        if (!fresh) {
+          ++e.superseded;
+          const bool newer = suite.timestamp > e.timestamp;
+          const bool worseTie =
+              suite.timestamp == e.timestamp && severity(c.status) > severity(e.result->status);
+          if (!newer && !worseTie) {
+            continue;
+          }
+        }
+        e.scenario = c.name;
+        e.rigClass = rig;
+        e.result = c;
+        e.timestamp = suite.timestamp;
+        e.input = input.path;
+        e.warnings = warningsOf(c);
+        e.gpu = property(c, "gpu");
+        e.windows = property(c, "windows-build");
+        e.technique = property(c, "technique");
+      }
+    }
+    cert.inputs.push_back(std::move(summary));
+  }
+  for (const auto& rig : seenRigs) {
+    addRig(rig);
+  }
+  std::sort(cert.rigClasses.begin() + static_cast<std::ptrdiff_t>(policyRigs),
+            cert.rigClasses.end());
+
+  // What each requirement selects: library scenarios by glob or tag, results by glob.
+  std::vector<std::set<std::string>> selected(policy.requirements.size());
+  std::map<std::string, bool> acceptsWarnings;
+  for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
+    const auto& r = policy.requirements[i];
+    for (const auto& info : library) {
+      if (matchesGlob(r.scenarios, info.name) || hasTag(r.tags, info.tags)) {
+        selected[i].insert(info.name);
+      }
+    }
+    for (const auto& [key, entry] : newest) {
+      if (matchesGlob(r.scenarios, key.first)) {
+        selected[i].insert(key.first);
+      }
+    }
+    const bool pass = r.warnings.value_or(policy.warnings) == WarningPolicy::Pass;
+    for (const auto& name : selected[i]) {
+      acceptsWarnings[name] = acceptsWarnings[name] || pass;
+    }
+  }
+
+  // A required scenario with no result on a required rig class gets a placeholder.
+  for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
+    for (const auto& rig : policy.requirements[i].rigClasses) {
+      for (const auto& name : selected[i]) {
+        auto [it, fresh] = newest.try_emplace({name, rig});
+        if (fresh) {
+          it->second.scenario = name;
+          it->second.rigClass = rig;
+          it->second.finding = Finding::NotRun;
+          it->second.detail = fmt::format("no result from rig class {}", rig);
+        }
+        it->second.requiredBy.push_back(policy.requirements[i].id);
+      }
+    }
+  }
+
+  // Judge each result.
+  const bool policyAccepts = policy.warnings == WarningPolicy::Pass;
+  for (auto& [key, e] : newest) {
+    if (!e.result) {
+      continue;
+    }
+    const auto& c = *e.result;
+    const auto accepted = acceptsWarnings.find(e.scenario);
+    const bool acceptWarnings =
+        accepted == acceptsWarnings.end() ? policyAccepts : accepted->second;
+    std::string warningList;
+    for (const auto& w : e.warnings) {
+      warningList += (warningList.empty() ? "" : " ") + w;
+    }
+    if (c.status == CaseStatus::Failed) {
+      e.finding = Finding::Failed;
+      e.detail = c.failureMessage.empty() ? c.failureType
+                                          : fmt::format("{}: {}", c.failureType, c.failureMessage);
+      continue;
+    }
+    if (c.status == CaseStatus::Skipped) {
+      e.finding = Finding::Skipped;
+      e.detail = c.skipReason.empty() ? std::string{"no reason given"} : c.skipReason;
+      continue;
+    }
+    if (policy.maxAgeDays) {
+      const auto ran = parseTimestamp(e.timestamp);
+      if (!ran) {
+        e.finding = Finding::Undated;
+        e.detail = fmt::format(
+            "its suite has no timestamp{}, and the policy allows results at "
+            "most {} day(s) old",
+            e.timestamp.empty() ? "" : fmt::format(" it can read (\"{}\")", e.timestamp),
+            *policy.maxAgeDays);
+        continue;
+      }
+      const auto age = std::chrono::duration_cast<std::chrono::hours>(now - *ran);
+      if (age > std::chrono::days{*policy.maxAgeDays}) {
+        e.finding = Finding::Stale;
+        e.detail =
+            fmt::format("it ran {}, {} day(s) before {}; the policy allows {}",
+                        formatTimestamp(*ran), age.count() / 24, cert.now, *policy.maxAgeDays);
+        continue;
+      }
+    }
+    if (!e.warnings.empty()) {
+      if (!acceptWarnings) {
+        e.finding = Finding::Warning;
+        e.detail = fmt::format("{} (the policy says warnings=\"fail\")", warningList);
+        continue;
+      }
+      e.detail = fmt::format("warning {} accepted by the policy", warningList);
+    }
+    e.finding = Finding::Passed;
+  }
+
+  // Where a placeholder sits in the matrix: where the scenario ran on another rig class.
+  std::map<std::string, const Entry*> placed;
+  for (const auto& [key, e] : newest) {
+    if (e.result && !placed.contains(e.scenario)) {
+      placed[e.scenario] = &e;
+    }
+  }
+  for (auto& [key, e] : newest) {
+    if (!e.result) {
+      if (auto it = placed.find(e.scenario); it != placed.end()) {
+        e.gpu = it->second->gpu;
+        e.windows = it->second->windows;
+        e.technique = it->second->technique;
+      }
+    }
+  }
+
+  // What the library says about each scenario.
+  std::map<std::string, const ScenarioInfo*> known;
+  for (const auto& info : library) {
+    known.try_emplace(info.name, &info);
+  }
+  for (auto& [key, e] : newest) {
+    if (auto it = known.find(e.scenario); it != known.end()) {
+      e.description = it->second->description;
+      e.scenarioFile = fmt::format("{}:{}", it->second->file, it->second->line);
+    }
+  }
+
+  // Entries by scenario, then rig class in column order.
+  auto rigIndex = [&](const std::string& rig) {
+    return std::find(cert.rigClasses.begin(), cert.rigClasses.end(), rig) - cert.rigClasses.begin();
+  };
+  for (auto& [key, e] : newest) {
+    cert.entries.push_back(std::move(e));
+  }
+  std::stable_sort(cert.entries.begin(), cert.entries.end(), [&](const Entry& a, const Entry& b) {
+    if (a.scenario != b.scenario) {
+      return a.scenario < b.scenario;
+    }
+    return rigIndex(a.rigClass) < rigIndex(b.rigClass);
+  });
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  for (std::size_t i = 0; i < cert.entries.size(); ++i) {
+    index[{cert.entries[i].scenario, cert.entries[i].rigClass}] = i;
+  }
+
+  // Smoke minimums (before the requirements, so a low figure shows on its entry).
+  std::vector<Reason> smokeReasons;
+  for (const auto& minimum : policy.smoke) {
+    SmokeOutcome outcome{minimum, true, 0, std::nullopt, {}};
+    const auto label = fmt::format("smoke {} on {}", minimum.check, minimum.rigClass);
+    const auto wanted =
+        fmt::format("{}{}", number(minimum.min), minimum.unit.empty() ? "" : " " + minimum.unit);
+    for (std::size_t i = 0; i < cert.entries.size(); ++i) {
+      auto& e = cert.entries[i];
+      if (!e.result || e.rigClass != minimum.rigClass) {
+        continue;
+      }
+      const auto it = e.result->properties.find("smoke." + minimum.check);
+      if (it == e.result->properties.end()) {
+        continue;
+      }
+      for (const auto& text : splitMerged(it->second)) {
+        ++outcome.figures;
+        const auto figure = parseFigure(text);
+        std::string problem;
+        if (!figure) {
+          problem = fmt::format("{} reported \"{}\", not a number; the policy wants at least {}",
+                                e.scenario, text, wanted);
+        } else if (!minimum.unit.empty() && figure->second != minimum.unit) {
+          problem =
+              fmt::format("{} reported {} in {}, the policy's minimum is in {}", e.scenario, text,
+                          figure->second.empty() ? "no unit" : figure->second, minimum.unit);
+        } else {
+          if (!outcome.lowest || figure->first < *outcome.lowest) {
+            outcome.lowest = figure->first;
+            outcome.lowestScenario = e.scenario;
+          }
+          if (figure->first < minimum.min) {
+            problem = fmt::format("{} measured {}, below the minimum {}", e.scenario, text, wanted);
+          }
+        }
+        if (!problem.empty()) {
+          outcome.passed = false;
+          e.smokeBelow.push_back(minimum.check);
+          if (e.finding == Finding::Passed) {
+            e.finding = Finding::BelowMinimum;
+            e.detail = problem;
+          }
+          smokeReasons.push_back({"", minimum.check, minimum.rigClass, e.scenario,
+                                  Finding::BelowMinimum, fmt::format("{}: {}", label, problem), i});
+        }
+      }
+    }
+    if (outcome.figures == 0) {
+      outcome.passed = false;
+      smokeReasons.push_back(
+          {"", minimum.check, minimum.rigClass, "", Finding::NotRun,
+           fmt::format("{}: not run: no result from rig class {} reports the smoke check {} "
+                       "(the policy wants at least {})",
+                       label, minimum.rigClass, minimum.check, wanted),
+           std::nullopt});
+    }
+    cert.smoke.push_back(std::move(outcome));
+  }
+
+  // Each requirement on each of its rig classes.
+  for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
+    const auto& r = policy.requirements[i];
+    RequirementOutcome outcome{r.id, r.line, true, selected[i].size(), {}};
+    if (selected[i].empty()) {
+      outcome.passed = false;
+      cert.reasons.push_back({r.id, "", "", "", Finding::NotRun,
+                              fmt::format("{}: selects no scenario: nothing in the scenario "
+                                          "library or the results matches {}",
+                                          r.id, describeSelection(r)),
+                              std::nullopt});
+    }
+    for (const auto& rig : r.rigClasses) {
+      RigOutcome rigOutcome{rig, !selected[i].empty(), 0, {}};
+      for (const auto& name : selected[i]) {
+        const auto at = index.at({name, rig});
+        rigOutcome.entries.push_back(at);
+        if (cert.entries[at].result) {
+          ++rigOutcome.results;
+        }
+      }
+      if (!selected[i].empty() && rigOutcome.results == 0) {
+        rigOutcome.passed = false;
+        cert.reasons.push_back(
+            {r.id, "", rig, "", Finding::NotRun,
+             fmt::format("{}: not run on {}: none of its {} scenario(s) has a result from rig "
+                         "class {}",
+                         where(r.id, rig), rig, selected[i].size(), rig),
+             std::nullopt});
+      } else {
+        for (const auto at : rigOutcome.entries) {
+          const auto& e = cert.entries[at];
+          if (!counts(e.finding)) {
+            rigOutcome.passed = false;
+            cert.reasons.push_back({r.id, "", rig, e.scenario, e.finding,
+                                    fmt::format("{}: {}", where(r.id, rig), findingSentence(e)),
+                                    at});
+          }
+        }
+      }
+      outcome.passed = outcome.passed && rigOutcome.passed;
+      outcome.rigs.push_back(std::move(rigOutcome));
+    }
+    cert.requirements.push_back(std::move(outcome));
+  }
+  cert.reasons.insert(cert.reasons.end(), smokeReasons.begin(), smokeReasons.end());
+  cert.certified = cert.reasons.empty();
+  return cert;
+}
+
+std::string summaryText(const Certification& cert) {
+  std::string text;
+  int results = 0;
+  for (const auto& input : cert.inputs) {
+    results += input.results;
+  }
+  text += fmt::format("certify: policy {} ({}), {} result(s) from {} file(s), now {}\n",
+                      cert.policyName, cert.policyFile, results, cert.inputs.size(), cert.now);
+  for (const auto& r : cert.requirements) {
+    for (const auto& rig : r.rigs) {
+      int passed = 0;
+      for (const auto at : rig.entries) {
+        passed += counts(cert.entries[at].finding) ? 1 : 0;
+      }
+      const auto* word = rig.passed ? "passed" : (rig.results == 0 ? "NOT RUN" : "FAILED");
+      text += fmt::format("  {:<24} {:<22} {:<8} {} of {} scenario(s) passed\n", r.id, rig.rigClass,
+                          word, passed, rig.entries.size());
+    }
+    if (r.rigs.empty() || r.scenarios == 0) {
+      text += fmt::format("  {:<24} {:<22} {}\n", r.id, "-", "FAILED  selects no scenario");
+    }
+  }
+  for (const auto& s : cert.smoke) {
+    const auto unit = s.minimum.unit.empty() ? std::string{} : " " + s.minimum.unit;
+    text += fmt::format("  smoke {:<18} {:<22} {:<8} {} figure(s), lowest {}, minimum {}{}\n",
+                        s.minimum.check, s.minimum.rigClass,
+                        s.passed ? "passed" : (s.figures == 0 ? "NOT RUN" : "FAILED"), s.figures,
+                        s.lowest ? number(*s.lowest) + unit : std::string{"-"},
+                        number(s.minimum.min), unit);
+  }
+  if (cert.certified) {
+    text += fmt::format("CERTIFIED: every requirement of policy {} is met\n", cert.policyName);
+  } else {
+    text += fmt::format("NOT CERTIFIED: {} reason(s)\n", cert.reasons.size());
+    for (const auto& reason : cert.reasons) {
+      text += fmt::format("  - {}\n", reason.text);
+    }
+  }
+  return text;
+}
+
+std::string certificateXml(const Certification& cert) {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto set = [](pugi::xml_node node, const char* name, const std::string& value) {
+    node.append_attribute(name) = sanitizeXmlText(value).c_str();
+  };
+  auto root = doc.append_child("certificate");
+  set(root, "verdict", cert.certified ? "certified" : "not-certified");
+  set(root, "time", cert.now);
+  auto policy = root.append_child("policy");
+  set(policy, "name", cert.policyName);
+  set(policy, "path", cert.policyFile);
+  set(policy, "sha256", cert.policySha256);
+  if (cert.maxAgeDays) {
+    set(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
+  }
+  auto inputs = root.append_child("inputs");
+  for (const auto& input : cert.inputs) {
+    auto node = inputs.append_child("input");
+    set(node, "path", input.path);
+    set(node, "sha256", input.sha256);
+    set(node, "results", std::to_string(input.results));
+  }
+  for (const auto& r : cert.requirements) {
+    auto node = root.append_child("requirement");
+    set(node, "id", r.id);
+    set(node, "outcome", r.passed ? "passed" : "failed");
+    set(node, "scenarios", std::to_string(r.scenarios));
+    for (const auto& rig : r.rigs) {
+      auto rigNode = node.append_child("rig-class");
+      set(rigNode, "name", rig.rigClass);
+      const bool notRun = rig.results == 0;
+      set(rigNode, "outcome", rig.passed ? "passed" : (notRun ? "not-run" : "failed"));
+      std::map<Finding, int> tally;
+      for (const auto at : rig.entries) {
+        ++tally[cert.entries[at].finding];
+      }
+      set(rigNode, "results", std::to_string(rig.results));
+      set(rigNode, "passed", std::to_string(tally[Finding::Passed] + tally[Finding::BelowMinimum]));
+      if (notRun) {
+        continue; // the requirement as a whole was not run there: one reason, not one per scenario
+      }
+      for (const auto at : rig.entries) {
+        const auto& e = cert.entries[at];
+        if (counts(e.finding)) {
+          continue;
+        }
+        auto scenario = rigNode.append_child("scenario");
+        set(scenario, "name", e.scenario);
+        set(scenario, "outcome", std::string{toString(e.finding)});
+        if (e.result && e.result->status == CaseStatus::Failed) {
+          set(scenario, "type", e.result->failureType);
+        }
+        set(scenario, "detail", e.detail);
+        if (!e.input.empty()) {
+          set(scenario, "input", e.input);
+        }
+        if (!e.timestamp.empty()) {
+          set(scenario, "timestamp", e.timestamp);
+        }
+      }
+    }
+  }
+  for (const auto& s : cert.smoke) {
+    auto node = root.append_child("smoke");
+    set(node, "rig-class", s.minimum.rigClass);
+    set(node, "check", s.minimum.check);
+    set(node, "min", number(s.minimum.min));
+    if (!s.minimum.unit.empty()) {
+      set(node, "unit", s.minimum.unit);
+    }
+    set(node, "outcome", s.passed ? "passed" : (s.figures == 0 ? "not-run" : "failed"));
+    set(node, "figures", std::to_string(s.figures));
+    if (s.lowest) {
+      set(node, "lowest", number(*s.lowest));
+      set(node, "lowest-scenario", s.lowestScenario);
+    }
+  }
+  auto reasons = root.append_child("reasons");
+  for (const auto& reason : cert.reasons) {
+    auto node = reasons.append_child("reason");
+    if (!reason.requirement.empty()) {
+      set(node, "requirement", reason.requirement);
+    }
+    if (!reason.smokeCheck.empty()) {
+      set(node, "smoke-check", reason.smokeCheck);
+    }
+    if (!reason.rigClass.empty()) {
+      set(node, "rig-class", reason.rigClass);
+    }
+    if (!reason.scenario.empty()) {
+      set(node, "scenario", reason.scenario);
+    }
+    set(node, "finding", std::string{toString(reason.finding)});
+    node.text().set(sanitizeXmlText(reason.text).c_str());
+  }
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  return out.str();
+}
+
+} // namespace hil::reports

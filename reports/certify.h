@@ -1,0 +1,152 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framework/core/diagnostic.h"
+#include "framework/runner/results.h"
+#include "reports/policy.h"
+
+namespace hil::reports {
+
+/// SHA-256 (FIPS 180-4) of the bytes, as 64 lowercase hex digits.
+[[nodiscard]] std::string sha256Hex(std::string_view bytes);
+
+/// "YYYY-MM-DDTHH:MM:SS" (UTC; a trailing "Z" or fraction of a second is accepted).
+[[nodiscard]] std::optional<std::chrono::sys_seconds> parseTimestamp(std::string_view text);
+/// "YYYY-MM-DDTHH:MM:SSZ"
+[[nodiscard]] std::string formatTimestamp(std::chrono::sys_seconds time);
+
+/// What the scenario library says about one scenario: JUnit carries no tags.
+struct ScenarioInfo {
+  std::string name;
+  std::vector<std::string> tags;
+  std::string description;
+  std::string file;
+  int line = 0;
+};
+
+/// One JUnit file given to certification.
+struct CertifyInput {
+  std::string path;
+  std::string sha256;
+  runner::RunReport report;
+};
+
+/// Reads a JUnit file for certification (its SHA-256 is of these bytes); malformed is file:line.
+[[nodiscard]] Parsed<CertifyInput> readCertifyInput(std::string text, std::string path);
+
+/// What certification found for one scenario on one rig class.
+enum class Finding {
+  Passed,
+  Failed,       // failed (the JUnit failure's type and message)
+  Skipped,      // skipped: it did not pass
+  NotRun,       // no result
+  Warning,      // passed with a warning the policy counts as a failure
+  Stale,        // older than the policy's max-age-days
+  Undated,      // no timestamp, and the policy limits the age of results
+  BelowMinimum, // passed, but a smoke figure is below the policy's minimum
+};
+
+/// "passed", "failed", "skipped", "not-run", "warning", "stale", "undated", "below-minimum"
+[[nodiscard]] std::string_view toString(Finding finding);
+
+/// A scenario on a rig class: its newest result, or a placeholder for a required one with none.
+struct Entry {
+  std::string scenario;
+  std::string rigClass;
+  Finding finding = Finding::NotRun;
+  std::string detail;                       // why it is not passed; notes for a passed one
+  std::optional<runner::CaseResult> result; // unset: not run
+  std::string timestamp;                    // of its suite
+  std::string input;                        // the JUnit file it came from
+  std::vector<std::string> warnings;        // warning codes it reported
+  std::vector<std::string> requiredBy;      // requirement ids that select the scenario
+  std::vector<std::string> smokeBelow;      // smoke checks below the policy's minimum
+  std::string gpu, windows, technique;      // where it sits in the matrix (from any rig class)
+  std::string description;                  // from the scenario library
+  std::string scenarioFile;                 // file:line in the scenario library, if known
+  int superseded = 0;                       // older results for the same scenario and rig class
+};
+
+struct RigOutcome {
+  std::string rigClass;
+  bool passed = false;
+  int results = 0;                  // required scenarios with a result on this rig class
+  std::vector<std::size_t> entries; // into Certification::entries, one per required scenario
+};
+
+struct RequirementOutcome {
+  std::string id;
+  int line = 0;
+  bool passed = false;
+  std::size_t scenarios = 0; // how many scenarios it selects
+  std::vector<RigOutcome> rigs;
+};
+
+struct SmokeOutcome {
+  SmokeMinimum minimum;
+  bool passed = false;
+  int figures = 0;
+  std::optional<double> lowest;
+  std::string lowestScenario;
+};
+
+/// One reason the release is not certified.
+struct Reason {
+  std::string requirement; // its id; empty for a smoke minimum
+  std::string smokeCheck;  // the check, for a smoke minimum
+  std::string rigClass;
+  std::string scenario; // empty when the reason is about the whole requirement
+  Finding finding = Finding::Failed;
+  std::string text;                 // the whole sentence, for people
+  std::optional<std::size_t> entry; // into Certification::entries
+};
+
+struct InputSummary {
+  std::string path;
+  std::string sha256;
+  int results = 0;
+};
+
+struct Certification {
+  std::string policyName;
+  std::string policyDescription;
+  std::string policyFile;
+  std::string policySha256;
+  std::optional<int> maxAgeDays;
+  std::string now; // formatTimestamp of the clock given
+  bool certified = false;
+  std::vector<InputSummary> inputs;
+  std::vector<std::string> rigClasses; // the policy's, then any others the results came from
+  std::vector<RequirementOutcome> requirements;
+  std::vector<SmokeOutcome> smoke;
+  std::vector<Reason> reasons;
+  std::vector<Entry> entries; // by scenario, then rig class
+};
+
+/// The rig class a result came from: its rig-class property, else "sim" for the sim backend,
+/// else its backend, else "unknown".
+[[nodiscard]] std::string rigClassOf(const runner::CaseResult& result);
+
+/// Judges the results against the policy. For each scenario and rig class the newest result
+/// counts (by its suite's timestamp; on a tie, the worse outcome). A warning is accepted when the
+/// policy, or a requirement selecting that scenario, says warnings="pass". `now` decides what is
+/// stale. Pure: the same inputs give the same certification.
+[[nodiscard]] Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
+                                    const std::vector<ScenarioInfo>& library,
+                                    std::chrono::sys_seconds now);
+
+/// A readable summary: one line per requirement and rig class, then the verdict and reasons.
+[[nodiscard]] std::string summaryText(const Certification& certification);
+
+/// The machine-readable certificate (XML): policy name, path and SHA-256, each input's path and
+/// SHA-256, the verdict, the time, each requirement's outcome per rig class with its failing
+/// scenarios, each smoke minimum, and every reason.
+[[nodiscard]] std::string certificateXml(const Certification& certification);
+
+} // namespace hil::reports
