@@ -100,13 +100,6 @@ void writeText(pugi::xml_node parent, const char* name, const std::string& text)
   }
 }
 
-struct StringWriter : pugi::xml_writer {
-  std::string text;
-  void write(const void* data, std::size_t size) override {
-    text.append(static_cast<const char*>(data), size);
-  }
-};
-
 } // namespace
 
 std::string formatTranscript(const Transcript& t) {
@@ -136,9 +129,7 @@ std::string formatTranscript(const Transcript& t) {
       error.text().set(e.error->message.c_str());
     }
   }
-  StringWriter writer;
-  doc.save(writer, "  ", pugi::format_indent, pugi::encoding_utf8);
-  return writer.text;
+  return xml::toText(doc);
 }
 
 Parsed<Transcript> parseTranscript(std::string text, std::string file) {

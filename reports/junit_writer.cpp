@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "framework/core/xml.h"
+
 namespace hil::reports {
 namespace {
 
@@ -152,16 +154,6 @@ void writeCase(pugi::xml_node suiteNode, const SuiteResult& suite, const CaseRes
   }
 }
 
-class StringWriter : public pugi::xml_writer {
-public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, std::size_t size) override {
-    out_.append(static_cast<const char*>(data), size);
-  }
-
-private:
-  std::string& out_;
-};
 
 } // namespace
 
@@ -246,10 +238,7 @@ std::string toJunitXml(const RunReport& report, std::string_view testsuitesName)
   const double seconds = clampSeconds(report.seconds) > 0 ? report.seconds : total.seconds;
   totalTime.set_value(formatSeconds(seconds).c_str());
 
-  std::string out;
-  StringWriter writer{out};
-  doc.save(writer, "  ", pugi::format_indent, pugi::encoding_utf8);
-  return out;
+  return xml::toText(doc);
 }
 
 } // namespace hil::reports

@@ -24,54 +24,6 @@ const std::initializer_list<std::string_view> kEditionWords = {
 const std::initializer_list<std::string_view> kStopActionWords = {"TurnOff", "Save", "ShutDown"};
 const std::initializer_list<std::string_view> kVmStateWords = {"Running", "Off"};
 
-class StringWriter : public pugi::xml_writer {
-public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, std::size_t size) override {
-    out_.append(static_cast<const char*>(data), size);
-  }
-
-private:
-  std::string& out_;
-};
-
-void setAttribute(pugi::xml_node node, const char* name, std::string_view value) {
-  node.append_attribute(name).set_value(std::string{value}.c_str());
-}
-
-void setNumber(pugi::xml_node node, const char* name, std::uint64_t value) {
-  setAttribute(node, name, fmt::format("{}", value));
-}
-
-void setBool(pugi::xml_node node, const char* name, bool value) {
-  setAttribute(node, name, value ? "true" : "false");
-}
-
-/// A required byte count: the whole uint64 range (xml::Element::integer stops at int64).
-std::uint64_t bytes(xml::Element& el, const char* attribute) {
-  const auto value = el.required(attribute);
-  if (!value) {
-    return 0;
-  }
-  std::uint64_t parsed = 0;
-  const char* end = value->data() + value->size();
-  const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
-  if (value->empty() || ec != std::errc{} || ptr != end) {
-    el.error(
-        fmt::format("{}=\"{}\" on <{}>: expected a size in bytes", attribute, *value, el.name()));
-    return 0;
-  }
-  return parsed;
-}
-
-/// A required "true" | "false".
-bool flag(xml::Element& el, const char* attribute) {
-  if (!el.node().attribute(attribute)) {
-    el.required(attribute);
-    return false;
-  }
-  return el.boolean(attribute, false);
-}
 
 platform::StopAction parseStopAction(std::string_view word) {
   if (word == "Save") {
@@ -117,8 +69,8 @@ public:
         once(child, sawHyperv);
         xml::Element hv{doc_, child, out_};
         hv.children({});
-        h.hyperv.present = flag(hv, "present");
-        h.hyperv.enabled = flag(hv, "enabled");
+        h.hyperv.present = hv.requiredFlag("present");
+        h.hyperv.enabled = hv.requiredFlag("enabled");
       } else if (name == "gpu") {
         gpu(child, h);
       } else {
@@ -173,13 +125,13 @@ private:
     g.instanceId = el.required("instance-id").value_or("");
     g.location = el.required("location").value_or("");
     g.interfacePath = el.required("interface-path").value_or("");
-    g.enabled = flag(el, "enabled");
-    g.mounted = flag(el, "mounted");
-    g.mitigationDriver = flag(el, "mitigation-driver");
-    g.wslDriver = flag(el, "wsl-driver");
-    g.inUse = flag(el, "in-use");
-    g.badMemory = flag(el, "bad-memory");
-    g.need = {bytes(el, "need-low"), bytes(el, "need-high")};
+    g.enabled = el.requiredFlag("enabled");
+    g.mounted = el.requiredFlag("mounted");
+    g.mitigationDriver = el.requiredFlag("mitigation-driver");
+    g.wslDriver = el.requiredFlag("wsl-driver");
+    g.inUse = el.requiredFlag("in-use");
+    g.badMemory = el.requiredFlag("bad-memory");
+    g.need = {el.requiredBytes("need-low"), el.requiredBytes("need-high")};
     g.assignedTo = el.optional("assigned-to");
     if (!locations_.emplace(g.location, el.line()).second) {
       el.error(fmt::format("a second <gpu> at location '{}'", g.location));
@@ -202,9 +154,9 @@ private:
                          : platform::VmState::Off;
     v.config.automaticStopAction =
         parseStopAction(el.choice("stop-action", kStopActionWords, true).value_or(""));
-    v.config.mmio = {bytes(el, "mmio-low"), bytes(el, "mmio-high")};
-    v.config.guestControlledCacheTypes = flag(el, "cache-types");
-    v.guestDriver = flag(el, "guest-driver");
+    v.config.mmio = {el.requiredBytes("mmio-low"), el.requiredBytes("mmio-high")};
+    v.config.guestControlledCacheTypes = el.requiredFlag("cache-types");
+    v.guestDriver = el.requiredFlag("guest-driver");
     for (auto child : el.children({"assigned", "adapter"})) {
       xml::Element c{doc_, child, out_};
       c.children({});
@@ -258,58 +210,55 @@ std::string formatSimHost(const SimHost& host) {
   declaration.append_attribute("version").set_value("1.0");
   declaration.append_attribute("encoding").set_value("UTF-8");
   auto root = doc.append_child(std::string{kRoot}.c_str());
-  setAttribute(root, "version", kVersion);
-  setAttribute(root, "next-adapter-id", fmt::format("{}", host.nextAdapterId));
+  xml::setAttribute(root, "version", kVersion);
+  xml::setAttribute(root, "next-adapter-id", fmt::format("{}", host.nextAdapterId));
 
   auto windows = root.append_child("windows");
-  setAttribute(windows, "edition", platform::toString(host.windows.edition));
-  setAttribute(windows, "build", host.windows.build.toString());
+  xml::setAttribute(windows, "edition", platform::toString(host.windows.edition));
+  xml::setAttribute(windows, "build", host.windows.build.toString());
   auto hyperv = root.append_child("hyperv");
-  setBool(hyperv, "present", host.hyperv.present);
-  setBool(hyperv, "enabled", host.hyperv.enabled);
+  xml::setBool(hyperv, "present", host.hyperv.present);
+  xml::setBool(hyperv, "enabled", host.hyperv.enabled);
 
   for (const SimGpu& g : host.gpus) {
     auto gpu = root.append_child("gpu");
-    setAttribute(gpu, "model", g.model != nullptr ? std::string_view{g.model->id} : "");
-    setAttribute(gpu, "instance-id", g.instanceId);
-    setAttribute(gpu, "location", g.location);
-    setAttribute(gpu, "interface-path", g.interfacePath);
-    setBool(gpu, "enabled", g.enabled);
-    setBool(gpu, "mounted", g.mounted);
-    setBool(gpu, "mitigation-driver", g.mitigationDriver);
-    setBool(gpu, "wsl-driver", g.wslDriver);
-    setBool(gpu, "in-use", g.inUse);
-    setBool(gpu, "bad-memory", g.badMemory);
-    setNumber(gpu, "need-low", g.need.low);
-    setNumber(gpu, "need-high", g.need.high);
+    xml::setAttribute(gpu, "model", g.model != nullptr ? std::string_view{g.model->id} : "");
+    xml::setAttribute(gpu, "instance-id", g.instanceId);
+    xml::setAttribute(gpu, "location", g.location);
+    xml::setAttribute(gpu, "interface-path", g.interfacePath);
+    xml::setBool(gpu, "enabled", g.enabled);
+    xml::setBool(gpu, "mounted", g.mounted);
+    xml::setBool(gpu, "mitigation-driver", g.mitigationDriver);
+    xml::setBool(gpu, "wsl-driver", g.wslDriver);
+    xml::setBool(gpu, "in-use", g.inUse);
+    xml::setBool(gpu, "bad-memory", g.badMemory);
+    xml::setNumber(gpu, "need-low", g.need.low);
+    xml::setNumber(gpu, "need-high", g.need.high);
     if (g.assignedTo) {
-      setAttribute(gpu, "assigned-to", *g.assignedTo);
+      xml::setAttribute(gpu, "assigned-to", *g.assignedTo);
     }
   }
 
   for (const auto& [name, v] : host.vms) {
     auto vm = root.append_child("vm");
-    setAttribute(vm, "name", v.config.name);
-    setAttribute(vm, "state", platform::toString(v.config.state));
-    setAttribute(vm, "stop-action", platform::toString(v.config.automaticStopAction));
-    setNumber(vm, "mmio-low", v.config.mmio.low);
-    setNumber(vm, "mmio-high", v.config.mmio.high);
-    setBool(vm, "cache-types", v.config.guestControlledCacheTypes);
-    setBool(vm, "guest-driver", v.guestDriver);
+    xml::setAttribute(vm, "name", v.config.name);
+    xml::setAttribute(vm, "state", platform::toString(v.config.state));
+    xml::setAttribute(vm, "stop-action", platform::toString(v.config.automaticStopAction));
+    xml::setNumber(vm, "mmio-low", v.config.mmio.low);
+    xml::setNumber(vm, "mmio-high", v.config.mmio.high);
+    xml::setBool(vm, "cache-types", v.config.guestControlledCacheTypes);
+    xml::setBool(vm, "guest-driver", v.guestDriver);
     for (const auto& location : v.assigned) {
-      setAttribute(vm.append_child("assigned"), "location", location);
+      xml::setAttribute(vm.append_child("assigned"), "location", location);
     }
     for (const auto& adapter : v.adapters) {
       auto node = vm.append_child("adapter");
-      setAttribute(node, "id", adapter.id);
-      setAttribute(node, "instance-path", adapter.instancePath);
+      xml::setAttribute(node, "id", adapter.id);
+      xml::setAttribute(node, "instance-path", adapter.instancePath);
     }
   }
 
-  std::string out;
-  StringWriter writer{out};
-  doc.save(writer, "  ", pugi::format_indent, pugi::encoding_utf8);
-  return out;
+  return xml::toText(doc);
 }
 
 Parsed<std::unique_ptr<SimHost>> parseSimHost(std::string text, std::string file,

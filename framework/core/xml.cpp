@@ -264,6 +264,64 @@ std::string Element::text() {
   return std::string{trim(text)};
 }
 
+std::uint64_t Element::requiredBytes(const char* attribute) {
+  const auto value = required(attribute);
+  if (!value) {
+    return 0;
+  }
+  std::uint64_t parsed = 0;
+  const char* end = value->data() + value->size();
+  const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  if (value->empty() || ec != std::errc{} || ptr != end) {
+    error(fmt::format("{}=\"{}\" on <{}>: expected a size in bytes", attribute, *value,
+                      node_.name()));
+    return 0;
+  }
+  return parsed;
+}
+
+bool Element::requiredFlag(const char* attribute) {
+  if (!node_.attribute(attribute)) {
+    required(attribute);
+    return false;
+  }
+  return boolean(attribute, false);
+}
+
+namespace {
+
+class StringWriter : public pugi::xml_writer {
+public:
+  explicit StringWriter(std::string& out) : out_(out) {}
+  void write(const void* data, std::size_t size) override {
+    out_.append(static_cast<const char*>(data), size);
+  }
+
+private:
+  std::string& out_;
+};
+
+} // namespace
+
+std::string toText(const pugi::xml_document& doc) {
+  std::string text;
+  StringWriter writer{text};
+  doc.save(writer, "  ", pugi::format_indent, pugi::encoding_utf8);
+  return text;
+}
+
+void setAttribute(pugi::xml_node node, const char* name, std::string_view value) {
+  node.append_attribute(name).set_value(std::string{value}.c_str());
+}
+
+void setNumber(pugi::xml_node node, const char* name, std::uint64_t value) {
+  setAttribute(node, name, fmt::format("{}", value));
+}
+
+void setBool(pugi::xml_node node, const char* name, bool value) {
+  setAttribute(node, name, value ? "true" : "false");
+}
+
 std::vector<std::string> words(std::string_view text) {
   std::vector<std::string> result;
   std::size_t i = 0;

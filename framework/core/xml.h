@@ -59,6 +59,10 @@ public:
                                       bool required = false);
   std::optional<double> number(const char* attribute, double min, double max,
                                bool required = false);
+  /// A required unsigned 64-bit count (sizes in bytes); reported and 0 when missing or bad.
+  std::uint64_t requiredBytes(const char* attribute);
+  /// A required "true" | "false"; reported and false when missing or bad.
+  bool requiredFlag(const char* attribute);
   /// One of the given words.
   std::optional<std::string> choice(const char* attribute,
                                     std::initializer_list<std::string_view> allowed,
@@ -79,6 +83,14 @@ private:
   int line_;
   std::set<std::string, std::less<>> consumed_;
 };
+
+/// The document as text (two-space indent, UTF-8).
+[[nodiscard]] std::string toText(const pugi::xml_document& doc);
+
+/// Appends an attribute with a string, a number or "true"/"false".
+void setAttribute(pugi::xml_node node, const char* name, std::string_view value);
+void setNumber(pugi::xml_node node, const char* name, std::uint64_t value);
+void setBool(pugi::xml_node node, const char* name, bool value);
 
 /// Splits on ASCII white space.
 [[nodiscard]] std::vector<std::string> words(std::string_view text);

@@ -99,54 +99,6 @@ platform::StopAction parseStopAction(std::string_view word) {
   return platform::StopAction::TurnOff;
 }
 
-class StringWriter : public pugi::xml_writer {
-public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, std::size_t size) override {
-    out_.append(static_cast<const char*>(data), size);
-  }
-
-private:
-  std::string& out_;
-};
-
-void setAttribute(pugi::xml_node node, const char* name, std::string_view value) {
-  node.append_attribute(name).set_value(std::string{value}.c_str());
-}
-
-void setNumber(pugi::xml_node node, const char* name, std::uint64_t value) {
-  setAttribute(node, name, fmt::format("{}", value));
-}
-
-void setBool(pugi::xml_node node, const char* name, bool value) {
-  setAttribute(node, name, value ? "true" : "false");
-}
-
-/// A required byte count: the whole uint64 range (xml::Element::integer stops at int64).
-std::uint64_t bytes(xml::Element& el, const char* attribute) {
-  const auto value = el.required(attribute);
-  if (!value) {
-    return 0;
-  }
-  std::uint64_t parsed = 0;
-  const char* end = value->data() + value->size();
-  const auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
-  if (value->empty() || ec != std::errc{} || ptr != end) {
-    el.error(
-        fmt::format("{}=\"{}\" on <{}>: expected a size in bytes", attribute, *value, el.name()));
-    return 0;
-  }
-  return parsed;
-}
-
-/// A required "true" | "false".
-bool flag(xml::Element& el, const char* attribute) {
-  if (!el.node().attribute(attribute)) {
-    el.required(attribute);
-    return false;
-  }
-  return el.boolean(attribute, false);
-}
 
 class Reader {
 public:
@@ -229,10 +181,10 @@ private:
       a.stopAction = parseStopAction(el.choice("stop-action", kStopActionWords, true).value_or(""));
       break;
     case Payload::Mmio:
-      a.mmio = {bytes(el, "mmio-low"), bytes(el, "mmio-high")};
+      a.mmio = {el.requiredBytes("mmio-low"), el.requiredBytes("mmio-high")};
       break;
     case Payload::Flag:
-      a.flag = flag(el, "flag");
+      a.flag = el.requiredFlag("flag");
       break;
     case Payload::Target:
       a.target = el.required("target").value_or("");
@@ -251,8 +203,8 @@ private:
                   : platform::VmState::Off;
     c.automaticStopAction =
         parseStopAction(el.choice("stop-action", kStopActionWords, true).value_or(""));
-    c.mmio = {bytes(el, "mmio-low"), bytes(el, "mmio-high")};
-    c.guestControlledCacheTypes = flag(el, "cache-types");
+    c.mmio = {el.requiredBytes("mmio-low"), el.requiredBytes("mmio-high")};
+    c.guestControlledCacheTypes = el.requiredFlag("cache-types");
     if (!el.node().attribute("vm")) {
       return;
     }
@@ -274,47 +226,44 @@ std::string formatFlowState(const FlowState& state) {
   declaration.append_attribute("version").set_value("1.0");
   declaration.append_attribute("encoding").set_value("UTF-8");
   auto root = doc.append_child(std::string{kRoot}.c_str());
-  setAttribute(root, "version", kVersion);
+  xml::setAttribute(root, "version", kVersion);
   if (state.journal) {
     auto journal = root.append_child("journal");
-    setAttribute(journal, "flow", state.journal->flow);
-    setAttribute(journal, "vm", state.journal->vm);
+    xml::setAttribute(journal, "flow", state.journal->flow);
+    xml::setAttribute(journal, "vm", state.journal->vm);
     for (const UndoAction& a : state.journal->undo) {
       auto undo = journal.append_child("undo");
-      setAttribute(undo, "kind", kindWord(a.kind));
-      setAttribute(undo, "vm", a.vm);
+      xml::setAttribute(undo, "kind", kindWord(a.kind));
+      xml::setAttribute(undo, "vm", a.vm);
       switch (payloadOf(a.kind)) {
       case Payload::None:
         break;
       case Payload::StopAction:
-        setAttribute(undo, "stop-action", platform::toString(a.stopAction));
+        xml::setAttribute(undo, "stop-action", platform::toString(a.stopAction));
         break;
       case Payload::Mmio:
-        setNumber(undo, "mmio-low", a.mmio.low);
-        setNumber(undo, "mmio-high", a.mmio.high);
+        xml::setNumber(undo, "mmio-low", a.mmio.low);
+        xml::setNumber(undo, "mmio-high", a.mmio.high);
         break;
       case Payload::Flag:
-        setBool(undo, "flag", a.flag);
+        xml::setBool(undo, "flag", a.flag);
         break;
       case Payload::Target:
-        setAttribute(undo, "target", a.target);
+        xml::setAttribute(undo, "target", a.target);
         break;
       }
     }
   }
   for (const auto& [vm, config] : state.originals) {
     auto original = root.append_child("original");
-    setAttribute(original, "vm", vm);
-    setAttribute(original, "state", platform::toString(config.state));
-    setAttribute(original, "stop-action", platform::toString(config.automaticStopAction));
-    setNumber(original, "mmio-low", config.mmio.low);
-    setNumber(original, "mmio-high", config.mmio.high);
-    setBool(original, "cache-types", config.guestControlledCacheTypes);
+    xml::setAttribute(original, "vm", vm);
+    xml::setAttribute(original, "state", platform::toString(config.state));
+    xml::setAttribute(original, "stop-action", platform::toString(config.automaticStopAction));
+    xml::setNumber(original, "mmio-low", config.mmio.low);
+    xml::setNumber(original, "mmio-high", config.mmio.high);
+    xml::setBool(original, "cache-types", config.guestControlledCacheTypes);
   }
-  std::string out;
-  StringWriter writer{out};
-  doc.save(writer, "  ", pugi::format_indent, pugi::encoding_utf8);
-  return out;
+  return xml::toText(doc);
 }
 
 Parsed<FlowState> parseFlowState(std::string text, std::string file) {
