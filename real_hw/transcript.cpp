@@ -61,14 +61,15 @@ std::optional<std::string> fromBase64(std::string_view text) {
   return out;
 }
 
-/// XML 1.0 text keeps TAB, LF and valid UTF-8 exactly; anything else goes as base64.
+/// XML 1.0 text keeps TAB, LF, CR (parsed keeping line ends) and valid UTF-8 exactly; anything
+/// else goes as base64.
 bool xmlSafe(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20) {
-      // CR too: XML parsers normalise line ends, which would change the bytes.
-      if (c != '\t' && c != '\n') {
+      // CR stays readable: transcripts are parsed keeping line ends (Windows replies are CRLF).
+      if (c != '\t' && c != '\n' && c != '\r') {
         return false;
       }
       ++i;
@@ -133,7 +134,7 @@ std::string formatTranscript(const Transcript& t) {
 }
 
 Parsed<Transcript> parseTranscript(std::string text, std::string file) {
-  auto doc = xml::Document::parse(std::move(text), file);
+  auto doc = xml::Document::parse(std::move(text), file, /*keepLineEnds=*/true);
   if (!doc) {
     return std::unexpected(doc.error());
   }

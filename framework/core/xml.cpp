@@ -95,7 +95,7 @@ std::string utf16ToUtf8(std::string_view bytes, bool bigEndian) {
 
 } // namespace
 
-Parsed<Document> Document::parse(std::string text, std::string file) {
+Parsed<Document> Document::parse(std::string text, std::string file, bool keepLineEnds) {
   if (text.starts_with("\xff\xfe") || text.starts_with("\xfe\xff")) {
     text = utf16ToUtf8(text, text[0] == '\xfe');
   }
@@ -108,8 +108,11 @@ Parsed<Document> Document::parse(std::string text, std::string file) {
     }
   }
   doc.doc_ = std::make_unique<pugi::xml_document>();
-  const auto result = doc.doc_->load_buffer(text.data(), text.size(),
-                                            pugi::parse_default | pugi::parse_ws_pcdata_single);
+  auto flags = pugi::parse_default | pugi::parse_ws_pcdata_single;
+  if (keepLineEnds) {
+    flags &= ~pugi::parse_eol;
+  }
+  const auto result = doc.doc_->load_buffer(text.data(), text.size(), flags);
   if (!result) {
     return std::unexpected(Diagnostics{{doc.file_, doc.lineAtOffset(result.offset),
                                         fmt::format("XML syntax error: {}", result.description())}});

@@ -18,8 +18,9 @@ namespace hil::xml {
 /// A parsed XML file that knows the line of every element, so loaders can say file:line.
 class Document {
 public:
-  /// Parses text; a syntax error becomes one diagnostic at its line.
-  static Parsed<Document> parse(std::string text, std::string file);
+  /// Parses text; a syntax error becomes one diagnostic at its line. With `keepLineEnds`, CR
+  /// bytes in text stay as they are (XML normally turns CRLF into LF), for exact transcripts.
+  static Parsed<Document> parse(std::string text, std::string file, bool keepLineEnds = false);
 
   [[nodiscard]] pugi::xml_node root() const { return doc_->document_element(); }
   [[nodiscard]] int lineOf(pugi::xml_node node) const;

@@ -91,6 +91,17 @@ FlowOutcome EflowConfigurator::deploy(const DeployRequest& request) {
                                       argv.front(), seen->exitCode));
     return outcome;
   }
+  if (dda) {
+    // What EFLOW assigned, for the invariants: each GPU must be where the request put it.
+    auto assigned = p_.hyperv.assignableDevices(request.vm);
+    if (!assigned) {
+      outcome.status = std::unexpected(assigned.error());
+      return outcome;
+    }
+    for (const auto& device : *assigned) {
+      outcome.gpus.push_back(device.location);
+    }
+  }
   log_.add(fmt::format("eflow deploy: done: VM {} holds the GPU by {} and its guest sees it",
                        request.vm, toString(selection.technique)));
   return outcome;
