@@ -2,9 +2,9 @@
 #include <array>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,11 +18,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "framework/core/xml.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
-#include "framework/platform/operations.h"
-#include "framework/core/xml.h"
 #include "framework/flows/recovery.h"
+#include "framework/platform/operations.h"
 #include "framework/runner/runner.h"
 #include "framework/runner/state_dir.h"
 #include "framework/runner/sweep.h"
@@ -129,7 +129,7 @@ struct RunArgs {
   bool verbose = false;
   std::string state;
   std::vector<std::string> faults;
-  std::string shard; // "I/N"; empty: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, else no sharding
+  std::string shard;       // "I/N"; empty: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, else no sharding
   std::string rig;         // --backend real
   std::string record;      // --backend real: write transcripts here
   std::string transcripts; // --backend replay
@@ -379,8 +379,8 @@ int runCommand(const RunArgs& args) {
     realBackends.emplace(std::move(*rig), std::move(shell), clock, args.record);
   }
   const runner::BackendFactory& backends =
-      replayBackends ? static_cast<const runner::BackendFactory&>(*replayBackends)
-      : realBackends ? static_cast<const runner::BackendFactory&>(*realBackends)
+      replayBackends  ? static_cast<const runner::BackendFactory&>(*replayBackends)
+      : realBackends  ? static_cast<const runner::BackendFactory&>(*realBackends)
       : stateBackends ? static_cast<const runner::BackendFactory&>(*stateBackends)
                       : simBackends;
   runner::Runner runner{backends, catalog, rules, builtins, clock};
@@ -408,15 +408,16 @@ int runCommand(const RunArgs& args) {
   std::map<std::string, std::array<int, 3>> byGroup;
   for (const auto& suite : report.suites) {
     const auto slash = suite.name.find('/');
-    auto& counts = byGroup[slash == std::string::npos ? std::string{"."} : suite.name.substr(0, slash)];
+    auto& counts =
+        byGroup[slash == std::string::npos ? std::string{"."} : suite.name.substr(0, slash)];
     for (const auto& c : suite.cases) {
       ++counts[static_cast<std::size_t>(c.status)];
     }
   }
   if (byGroup.size() > 1) {
     for (const auto& [group, counts] : byGroup) {
-      fmt::print("  {:<12} {:>4} passed {:>4} failed {:>4} skipped\n", group, counts[0],
-                 counts[1], counts[2]);
+      fmt::print("  {:<12} {:>4} passed {:>4} failed {:>4} skipped\n", group, counts[0], counts[1],
+                 counts[2]);
     }
   }
   const int passed = report.count(runner::CaseStatus::Passed);
@@ -515,9 +516,9 @@ int sweepCommand(const SweepArgs& args) {
   writeJunit(args.junit, result.report);
   fmt::print("{} scenario runs in {:.3f} s on {} job(s): {:.0f} runs/s\n",
              result.scenarios + result.faultRuns, result.report.seconds, args.jobs,
-             result.report.seconds > 0 ? (result.scenarios + result.faultRuns) /
-                                             result.report.seconds
-                                       : 0.0);
+             result.report.seconds > 0
+                 ? (result.scenarios + result.faultRuns) / result.report.seconds
+                 : 0.0);
   if (result.cleanFailures > 0) {
     fmt::print("{} clean run(s) failed\n", result.cleanFailures);
   }
@@ -537,13 +538,13 @@ int recoverCommand(const std::string& backend, const std::string& state) {
   runner::FileFlowStore store{state};
   auto flowState = store.load();
   if (!flowState) {
-    throw BadInput{fmt::format("--state {}: {}; nothing was changed", state,
-                               flowState.error().describe())};
+    throw BadInput{
+        fmt::format("--state {}: {}; nothing was changed", state, flowState.error().describe())};
   }
   auto host = simulators::StateDirSimFactory::loadHost(state, catalog, 1);
   if (!host) {
-    throw BadInput{fmt::format("--state {}: {}; nothing was changed", state,
-                               host.error().describe())};
+    throw BadInput{
+        fmt::format("--state {}: {}; nothing was changed", state, host.error().describe())};
   }
   const bool unfinished = flowState->journal && !flowState->journal->undo.empty();
   if (!*host) {
@@ -859,9 +860,10 @@ int main(int argc, char** argv) {
   auto* merge = app.add_subcommand(
       "merge", "Merge JUnit XML files (shards, rigs, days) into one; suites stay apart by backend "
                "and rig");
-  merge->add_option("-o,--out", mergeArgs.out,
-                    "Write the merged JUnit XML to FILE (nothing is written when any input is "
-                    "malformed)")
+  merge
+      ->add_option("-o,--out", mergeArgs.out,
+                   "Write the merged JUnit XML to FILE (nothing is written when any input is "
+                   "malformed)")
       ->required()
       ->type_name("FILE");
   merge->add_option("IN", mergeArgs.inputs, "JUnit XML files to merge, in this order")
@@ -887,8 +889,9 @@ int main(int argc, char** argv) {
                     "Sweep only scenarios whose name or a tag matches GLOB (repeatable)");
   sweep->add_option("--jobs,-j", sweepArgs.jobs, "Run N fault runs at once")
       ->check(CLI::Range(1, 256));
-  sweep->add_option("--random", sweepArgs.random,
-                    "Also run N seeded random plans of several faults per scenario")
+  sweep
+      ->add_option("--random", sweepArgs.random,
+                   "Also run N seeded random plans of several faults per scenario")
       ->check(CLI::Range(0, 1000000));
   sweep->add_option("--seed", sweepArgs.seed, "Seed for the random plans and the scenarios");
   sweep->add_option("--rules", sweepArgs.rules,
@@ -921,8 +924,9 @@ int main(int argc, char** argv) {
   auto* certify = app.add_subcommand(
       "certify", "Judge JUnit results against a release policy: verdict with every reason "
                  "(exit 0 certified, 1 not certified, 2 bad input)");
-  certify->add_option("--policy", certifyArgs.policy,
-                      "Policy file, e.g. scenarios/policies/release.xml")
+  certify
+      ->add_option("--policy", certifyArgs.policy,
+                   "Policy file, e.g. scenarios/policies/release.xml")
       ->required();
   certify->add_option("--html", certifyArgs.html, "Write the self-contained HTML report to FILE");
   certify->add_option("--out", certifyArgs.out, "Write the XML certificate to FILE");
@@ -939,8 +943,7 @@ int main(int argc, char** argv) {
   auto* recover = app.add_subcommand(
       "recover", "Roll back a flow a crash interrupted, from the journal in a state folder");
   recover->add_option("--backend", recoverBackend, "sim")->check(CLI::IsMember({"sim"}));
-  recover->add_option("--state", recoverState, "The state folder of `hil run --state`")
-      ->required();
+  recover->add_option("--state", recoverState, "The state folder of `hil run --state`")->required();
 
   try {
     app.parse(argc, argv);

@@ -19,8 +19,7 @@ Result<ProcessResult> LiveProcessRunner::run(const std::vector<std::string>& arg
   if (argv[0].find('/') == std::string::npos) {
     program = bp::search_path(argv[0]);
     if (program.empty()) {
-      return fail(ErrorCode::OperationFailed,
-                  fmt::format("{}: not found on PATH", argv[0]));
+      return fail(ErrorCode::OperationFailed, fmt::format("{}: not found on PATH", argv[0]));
     }
   }
   const std::vector<std::string> args(argv.begin() + 1, argv.end());

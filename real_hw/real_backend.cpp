@@ -10,8 +10,8 @@
 
 namespace hil::real_hw {
 
-RealBackend::RealBackend(ShellSession& shell, RealOptions options, RigMode mode,
-                         const Clock& clock, std::function<Result<void>()> onFinish)
+RealBackend::RealBackend(ShellSession& shell, RealOptions options, RigMode mode, const Clock& clock,
+                         std::function<Result<void>()> onFinish)
     : seams_(shell, options), options_(std::move(options)), mode_(mode), clock_(clock),
       onFinish_(std::move(onFinish)) {}
 
@@ -90,8 +90,7 @@ Result<runner::Observation> RealBackend::observe(const platform::VmName& vm) {
 
 std::unique_ptr<flows::Configurator> RealBackend::configurator(const data::GpuCatalog& catalog,
                                                                const data::RulesProfile& rules,
-                                                               Log& log,
-                                                               flows::FlowStore* store) {
+                                                               Log& log, flows::FlowStore* store) {
   if (mode_ == RigMode::Eflow) {
     return std::make_unique<flows::EflowConfigurator>(platform(), seams_.eflow(), catalog, rules,
                                                       log);
@@ -151,14 +150,14 @@ RealBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t /*s
   transcript.scenario = scenario.name;
   transcript.source = "hardware";
   transcript.rig = rig_.name;
-  transcript.note = fmt::format("Recorded on rig {} ({}) by hil run --record.", rig_.name,
-                                rig_.rigClass);
+  transcript.note =
+      fmt::format("Recorded on rig {} ({}) by hil run --record.", rig_.name, rig_.rigClass);
   auto recorder = std::make_unique<Recorder>(
       *shell_, std::move(transcript),
       (std::filesystem::path{recordDir_} / (scenario.name + ".xml")).string());
   auto* raw = recorder.get();
-  return std::make_unique<Owning<Recorder>>(std::move(recorder), raw->session(), options,
-                                            rig_.mode, clock_, [raw] { return raw->write(); });
+  return std::make_unique<Owning<Recorder>>(std::move(recorder), raw->session(), options, rig_.mode,
+                                            clock_, [raw] { return raw->write(); });
 }
 
 std::string ReplayBackendFactory::transcriptPath(const scenario::Scenario& scenario) const {

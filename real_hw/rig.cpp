@@ -46,9 +46,9 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
         rig.vm = el.required("name").value_or("EFLOW");
         el.children({});
       } else if (name == "windows") {
-        if (auto edition = el.choice("edition", {"server", "enterprise", "iot-enterprise",
-                                                 "professional", "home"},
-                                     true)) {
+        if (auto edition = el.choice(
+                "edition", {"server", "enterprise", "iot-enterprise", "professional", "home"},
+                true)) {
           rig.edition = platform::parseEdition(*edition);
         }
         el.optional("build"); // informative: the rig reports its real build itself
@@ -96,8 +96,8 @@ std::optional<std::string> rigMismatch(const Rig& rig, const scenario::Scenario&
     return std::nullopt;
   }
   return fmt::format("skipped: needs {}{}; rig {} has {}", want.gpu,
-                     want.edition ? fmt::format(" on {}", toString(*want.edition)) : "",
-                     rig.name, has.empty() ? "no GPU listed" : has);
+                     want.edition ? fmt::format(" on {}", toString(*want.edition)) : "", rig.name,
+                     has.empty() ? "no GPU listed" : has);
 }
 
 } // namespace hil::real_hw

@@ -247,7 +247,8 @@ std::string describeDifference(const std::string& expected, const std::string& g
   while (at < limit && expected[at] == got[at]) {
     ++at;
   }
-  const auto line = 1 + std::count(expected.begin(), expected.begin() + static_cast<long>(at), '\n');
+  const auto line =
+      1 + std::count(expected.begin(), expected.begin() + static_cast<long>(at), '\n');
   const auto lineStart = expected.rfind('\n', at == 0 ? 0 : at - 1);
   const auto column = at - (lineStart == std::string::npos ? 0 : lineStart + 1) + 1;
   auto excerpt = [&](const std::string& text) {
@@ -273,10 +274,10 @@ Result<ShellReply> ReplayShellSession::run(const std::string& command,
   }
   const auto& recorded = transcript_.exchanges[next_];
   if (recorded.command != command) {
-    mismatch_ = fmt::format("command {} differs from the transcript of {}: {}; the flow changed, "
-                            "re-record it",
-                            next_ + 1, transcript_.scenario,
-                            describeDifference(recorded.command, command));
+    mismatch_ =
+        fmt::format("command {} differs from the transcript of {}: {}; the flow changed, "
+                    "re-record it",
+                    next_ + 1, transcript_.scenario, describeDifference(recorded.command, command));
     return fail(ErrorCode::InvalidRequest, *mismatch_);
   }
   ++next_;

@@ -36,8 +36,7 @@ struct Transcript {
 class RecordingShellSession : public ShellSession {
 public:
   RecordingShellSession(ShellSession& inner, Transcript& into) : inner_(inner), into_(into) {}
-  Result<ShellReply> run(const std::string& command,
-                         std::chrono::milliseconds deadline) override;
+  Result<ShellReply> run(const std::string& command, std::chrono::milliseconds deadline) override;
 
 private:
   ShellSession& inner_;
@@ -50,8 +49,7 @@ private:
 class ReplayShellSession : public ShellSession {
 public:
   explicit ReplayShellSession(Transcript transcript) : transcript_(std::move(transcript)) {}
-  Result<ShellReply> run(const std::string& command,
-                         std::chrono::milliseconds deadline) override;
+  Result<ShellReply> run(const std::string& command, std::chrono::milliseconds deadline) override;
 
   /// The first mismatch, if any (it also failed the command that met it).
   [[nodiscard]] const std::optional<std::string>& mismatch() const { return mismatch_; }

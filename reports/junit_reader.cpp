@@ -144,9 +144,9 @@ Parsed<runner::RunReport> readJunit(std::string text, std::string file) {
     reader.suite(root, report);
     report.seconds = seconds(root.attribute("time").value());
   } else {
-    out.push_back({doc->file(), doc->lineOf(root),
-                   fmt::format("root element is <{}>; expected <testsuites> or <testsuite>",
-                               rootName)});
+    out.push_back(
+        {doc->file(), doc->lineOf(root),
+         fmt::format("root element is <{}>; expected <testsuites> or <testsuite>", rootName)});
   }
   if (!out.empty()) {
     sortByLine(out);

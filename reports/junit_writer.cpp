@@ -154,7 +154,6 @@ void writeCase(pugi::xml_node suiteNode, const SuiteResult& suite, const CaseRes
   }
 }
 
-
 } // namespace
 
 std::string sanitizeXmlText(std::string_view bytes) {

@@ -36,9 +36,8 @@ runner::RunReport smokeSuite(const SmokeRun& run) {
     suite.cases.push_back(failedCase("cuda-device", run.failure, run.failure));
   } else if (run.exitCode == 3) {
     const auto reason = firstLine(run.err);
-    suite.cases.push_back(failedCase("cuda-device",
-                                     reason.empty() ? std::string{"no CUDA device"} : reason,
-                                     run.err));
+    suite.cases.push_back(failedCase(
+        "cuda-device", reason.empty() ? std::string{"no CUDA device"} : reason, run.err));
   } else if (auto checks = flows::parseSmokeOutput(run.out); !checks) {
     suite.cases.push_back(failedCase("output", checks.error().message, run.out));
   } else {
@@ -51,8 +50,7 @@ runner::RunReport smokeSuite(const SmokeRun& run) {
         c.status = runner::CaseStatus::Failed;
         c.failureType = "smoke-failed";
         c.failureMessage = fmt::format("{}: {}{} (threshold {}){}", check.name, check.value,
-                                       check.unit.empty() ? "" : " " + check.unit,
-                                       check.threshold,
+                                       check.unit.empty() ? "" : " " + check.unit, check.threshold,
                                        check.message.empty() ? "" : ": " + check.message);
         c.failureDetail = c.failureMessage;
       }
@@ -65,9 +63,8 @@ runner::RunReport smokeSuite(const SmokeRun& run) {
                                        "the program's output has no line for this check"));
     }
     if (run.exitCode != 0 && run.exitCode != 1) {
-      suite.cases.push_back(failedCase("exit-status",
-                                       fmt::format("cuda_smoke exited {}", run.exitCode),
-                                       run.err));
+      suite.cases.push_back(
+          failedCase("exit-status", fmt::format("cuda_smoke exited {}", run.exitCode), run.err));
     }
   }
   if (!suite.cases.empty()) {

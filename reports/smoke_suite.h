@@ -8,12 +8,12 @@ namespace hil::reports {
 
 /// One run of the CUDA smoke program on a machine, as `hil smoke` saw it.
 struct SmokeRun {
-  std::string program;  // the path that ran
-  std::string expect;   // --expect MODEL, if any
+  std::string program; // the path that ran
+  std::string expect;  // --expect MODEL, if any
   int exitCode = 0;
-  std::string out;      // its SMOKE lines
-  std::string err;      // its human summary
-  std::string failure;  // set when it could not run at all (not built, timed out)
+  std::string out;     // its SMOKE lines
+  std::string err;     // its human summary
+  std::string failure; // set when it could not run at all (not built, timed out)
   double seconds = 0;
 };
 

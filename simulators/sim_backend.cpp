@@ -13,9 +13,7 @@ SimBackend::SimBackend(const scenario::HostSpec& spec, const data::GpuCatalog& c
 SimBackend::SimBackend(std::unique_ptr<SimHost> host, platform::VmName vm)
     : host_(std::move(host)), guest_(*host_, std::move(vm)) {}
 
-platform::Platform SimBackend::platform() {
-  return {hostOs_, pnp_, hyperv_, drivers_, guest_};
-}
+platform::Platform SimBackend::platform() { return {hostOs_, pnp_, hyperv_, drivers_, guest_}; }
 
 Result<runner::Observation> SimBackend::observe(const platform::VmName& vm) {
   const auto* sim = host_->vm(vm);
@@ -39,8 +37,7 @@ Result<runner::Observation> SimBackend::observe(const platform::VmName& vm) {
 flows::HostState SimBackend::snapshot() {
   flows::HostState state;
   for (const auto& gpu : host_->gpus) {
-    state.gpus.push_back(
-        {gpu.location, gpu.model->name, gpu.mounted, gpu.enabled, gpu.assignedTo});
+    state.gpus.push_back({gpu.location, gpu.model->name, gpu.mounted, gpu.enabled, gpu.assignedTo});
   }
   for (const auto& [name, vm] : host_->vms) {
     flows::VmSnapshot snap{vm.config, vm.assigned, {}};

@@ -63,8 +63,8 @@ SimHost::SimHost(const scenario::HostSpec& spec, const data::GpuCatalog& catalog
       gpu.model = model;
       const auto pci = fmt::format("VEN_{:04X}&DEV_{:04X}", model->pci.vendor, model->pci.device);
       const auto unique = fmt::format("4&{:08X}&0&00{:02X}", 0x2d8e2b40u + slot, slot * 8);
-      gpu.instanceId = fmt::format("PCI\\{}&SUBSYS_{:04X}{:04X}&REV_A1\\{}", pci,
-                                   model->pci.device, model->pci.vendor, unique);
+      gpu.instanceId = fmt::format("PCI\\{}&SUBSYS_{:04X}{:04X}&REV_A1\\{}", pci, model->pci.device,
+                                   model->pci.vendor, unique);
       gpu.location = fmt::format("PCIROOT(0)#PCI({:02X}00)#PCI(0000)", slot + 2);
       gpu.interfacePath = fmt::format("\\\\?\\PCI#{}&SUBSYS_{:04X}{:04X}&REV_A1#{}#{{064092b3-"
                                       "625e-43bf-9eb5-dc845897dd59}}",
@@ -154,8 +154,8 @@ void SimHost::trace(std::string line) {
 }
 
 SimGpu* SimHost::gpuByInstance(std::string_view id) {
-  const auto it = std::find_if(gpus.begin(), gpus.end(),
-                               [&](const SimGpu& g) { return g.instanceId == id; });
+  const auto it =
+      std::find_if(gpus.begin(), gpus.end(), [&](const SimGpu& g) { return g.instanceId == id; });
   return it == gpus.end() ? nullptr : &*it;
 }
 

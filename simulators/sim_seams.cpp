@@ -102,10 +102,10 @@ Result<SimVm*> SimHyperV::enterVm(std::string_view op, const platform::VmName& v
 
 Result<void> SimHyperV::requireOff(const SimVm& vm, std::string_view what) const {
   if (vm.config.state != VmState::Off) {
-    return fail(ErrorCode::OperationFailed,
-                wmiJobError(fmt::format("{} on '{}' failed: the VM is running.", what,
-                                        vm.config.name),
-                            32775));
+    return fail(
+        ErrorCode::OperationFailed,
+        wmiJobError(fmt::format("{} on '{}' failed: the VM is running.", what, vm.config.name),
+                    32775));
   }
   return {};
 }
@@ -183,8 +183,8 @@ Result<void> SimHyperV::setMemoryMappedIo(const platform::VmName& vm, platform::
 }
 
 Result<void> SimHyperV::setGuestControlledCacheTypes(const platform::VmName& vm, bool enabled) {
-  auto v = enterVm("hyperv.set-vm-guest-controlled-cache-types", vm,
-                   fmt::format("{} {}", vm, enabled));
+  auto v =
+      enterVm("hyperv.set-vm-guest-controlled-cache-types", vm, fmt::format("{} {}", vm, enabled));
   if (!v) {
     return std::unexpected(v.error());
   }
@@ -215,9 +215,9 @@ Result<void> SimHyperV::dismountHostDevice(const platform::LocationPath& device,
                 fmt::format("No device at location path '{}' is present on the host.", device));
   }
   if (gpu->enabled) {
-    return fail(ErrorCode::OperationFailed,
-                fmt::format("The device at '{}' must be disabled before it can be dismounted.",
-                            device));
+    return fail(
+        ErrorCode::OperationFailed,
+        fmt::format("The device at '{}' must be disabled before it can be dismounted.", device));
   }
   if (!gpu->mitigationDriver && !force) {
     return fail(ErrorCode::OperationFailed,
@@ -343,9 +343,8 @@ SimHyperV::addGpuPartitionAdapter(const platform::VmName& vm, const std::string&
                 fmt::format("The GPU '{}' is not partitionable on this host.", instancePath));
   }
   HIL_TRY(requireOff(**v, "Add-VMGpuPartitionAdapter"));
-  platform::GpuPartitionAdapter adapter{fmt::format("Microsoft:{:08X}-GPUP-{}", 0x5d3c1a00,
-                                                    host_.nextAdapterId++),
-                                        instancePath};
+  platform::GpuPartitionAdapter adapter{
+      fmt::format("Microsoft:{:08X}-GPUP-{}", 0x5d3c1a00, host_.nextAdapterId++), instancePath};
   (*v)->adapters.push_back(adapter);
   return adapter;
 }
@@ -502,8 +501,8 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   add("pcie-link", paravirtual ? "n/a" : fmt::format("Gen{} x{}", m.pcieGeneration, m.pcieWidth),
       "", paravirtual ? "n/a" : fmt::format("Gen{} x{}", m.pcieGeneration, m.pcieWidth),
       paravirtual ? "GPU-PV hides the PCIe link" : "");
-  add("driver", paravirtual ? "WSL 581.42 / CUDA 13.0" : "580.95.05 / CUDA 13.0", "", ">= CUDA 13.0",
-      "driver and runtime versions");
+  add("driver", paravirtual ? "WSL 581.42 / CUDA 13.0" : "580.95.05 / CUDA 13.0", "",
+      ">= CUDA 13.0", "driver and runtime versions");
   add("vector-add", "268435456", "elements", "bit-exact");
   add("reduction", "268435456", "elements", "bit-exact");
   add("memory-pattern", "0", "bad addresses", "0");

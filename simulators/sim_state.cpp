@@ -24,7 +24,6 @@ const std::initializer_list<std::string_view> kEditionWords = {
 const std::initializer_list<std::string_view> kStopActionWords = {"TurnOff", "Save", "ShutDown"};
 const std::initializer_list<std::string_view> kVmStateWords = {"Running", "Off"};
 
-
 platform::StopAction parseStopAction(std::string_view word) {
   if (word == "Save") {
     return platform::StopAction::Save;

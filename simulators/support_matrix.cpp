@@ -168,8 +168,8 @@ std::string toHtml(const SupportMatrix& matrix) {
     out += fmt::format("<tr><th>{}</th>", escape(model->name));
     for (const auto edition : matrix.editions) {
       const auto& cell = matrix.cells.at({model->id, edition});
-      const bool allowed = shortName(cell.back().outcome) == "DDA" ||
-                           shortName(cell.back().outcome) == "GPU-PV";
+      const bool allowed =
+          shortName(cell.back().outcome) == "DDA" || shortName(cell.back().outcome) == "GPU-PV";
       const char* cls = !allowed ? "no" : (cell.size() == 1 ? "yes" : "some");
       out += fmt::format("<td class=\"{}\">{}</td>", cls, escape(cellText(cell)));
     }

@@ -43,8 +43,8 @@ enum class WarningCode {
 
 struct Error {
   ErrorCode code;
-  std::string message;               // one line for people; code never parses it
-  std::vector<std::string> context;  // innermost first: "hyperv.dismount-host-device", "deploy"
+  std::string message;              // one line for people; code never parses it
+  std::vector<std::string> context; // innermost first: "hyperv.dismount-host-device", "deploy"
 
   /// "operation-failed: message [op < step]"
   [[nodiscard]] std::string describe() const;

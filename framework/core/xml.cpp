@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -114,8 +114,9 @@ Parsed<Document> Document::parse(std::string text, std::string file, bool keepLi
   }
   const auto result = doc.doc_->load_buffer(text.data(), text.size(), flags);
   if (!result) {
-    return std::unexpected(Diagnostics{{doc.file_, doc.lineAtOffset(result.offset),
-                                        fmt::format("XML syntax error: {}", result.description())}});
+    return std::unexpected(
+        Diagnostics{{doc.file_, doc.lineAtOffset(result.offset),
+                     fmt::format("XML syntax error: {}", result.description())}});
   }
   if (!doc.doc_->document_element()) {
     return std::unexpected(Diagnostics{{doc.file_, 1, "no root element"}});
@@ -136,14 +137,16 @@ Element::Element(const Document& doc, pugi::xml_node node, Diagnostics& out)
 Element::~Element() {
   for (auto attribute : node_.attributes()) {
     if (!consumed_.contains(std::string_view{attribute.name()})) {
-      out_.push_back({doc_.file(), line_,
-                      fmt::format("unknown attribute '{}' on <{}>", attribute.name(),
-                                  node_.name())});
+      out_.push_back(
+          {doc_.file(), line_,
+           fmt::format("unknown attribute '{}' on <{}>", attribute.name(), node_.name())});
     }
   }
 }
 
-void Element::error(std::string message) { out_.push_back({doc_.file(), line_, std::move(message)}); }
+void Element::error(std::string message) {
+  out_.push_back({doc_.file(), line_, std::move(message)});
+}
 
 std::optional<std::string> Element::optional(const char* attribute) {
   consumed_.insert(attribute);
@@ -187,8 +190,8 @@ std::optional<std::int64_t> Element::integer(const char* attribute, std::int64_t
   const auto* end = value->data() + value->size();
   auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
   if (ec != std::errc{} || ptr != end || parsed < min || parsed > max) {
-    error(fmt::format("{}=\"{}\" on <{}>: expected a whole number from {} to {}", attribute,
-                      *value, node_.name(), min, max));
+    error(fmt::format("{}=\"{}\" on <{}>: expected a whole number from {} to {}", attribute, *value,
+                      node_.name(), min, max));
     return std::nullopt;
   }
   return parsed;
@@ -241,11 +244,10 @@ std::vector<pugi::xml_node> Element::children(std::initializer_list<std::string_
     }
     if (std::find(allowed.begin(), allowed.end(), std::string_view{child.name()}) ==
         allowed.end()) {
-      out_.push_back({doc_.file(), doc_.lineOf(child),
-                      fmt::format("unknown element <{}> inside <{}>; expected {}", child.name(),
-                                  node_.name(),
-                                  allowed.size() == 0 ? "no child elements"
-                                                      : joinAllowed(allowed))});
+      out_.push_back(
+          {doc_.file(), doc_.lineOf(child),
+           fmt::format("unknown element <{}> inside <{}>; expected {}", child.name(), node_.name(),
+                       allowed.size() == 0 ? "no child elements" : joinAllowed(allowed))});
       continue;
     }
     result.push_back(child);

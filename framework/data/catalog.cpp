@@ -14,8 +14,8 @@ extern const std::string_view gpu_catalog;
 namespace hil::data {
 namespace {
 
-const std::initializer_list<std::string_view> kFamilies = {
-    "datacenter", "geforce", "quadro", "amd", "intel-integrated"};
+const std::initializer_list<std::string_view> kFamilies = {"datacenter", "geforce", "quadro", "amd",
+                                                           "intel-integrated"};
 
 std::optional<std::uint16_t> parseHex16(const std::optional<std::string>& text) {
   if (!text || text->size() != 4) {
@@ -44,8 +44,9 @@ GpuModel parseModel(const xml::Document& doc, pugi::xml_node node, Diagnostics& 
     el.error("vendor-id and device-id: expected four hexadecimal digits, e.g. 10DE");
   }
   model.pci = {vendor.value_or(0), device.value_or(0)};
-  model.memory = static_cast<std::uint64_t>(el.integer("memory-mib", 0, 1 << 22, true).value_or(0)) *
-                 platform::kMiB;
+  model.memory =
+      static_cast<std::uint64_t>(el.integer("memory-mib", 0, 1 << 22, true).value_or(0)) *
+      platform::kMiB;
   model.smCount = static_cast<int>(el.integer("sm-count", 1, 100000, true).value_or(0));
   model.computeCapability = el.optional("compute-capability").value_or("");
   model.pcieGeneration = static_cast<int>(el.integer("pcie-gen", 0, 7, true).value_or(0));
@@ -111,8 +112,8 @@ Parsed<GpuCatalog> GpuCatalog::parse(std::string text, std::string file) {
     for (auto node : root.children({"gpu"})) {
       auto model = parseModel(*doc, node, out);
       if (catalog.find(model.id) != nullptr) {
-        out.push_back({doc->file(), doc->lineOf(node),
-                       fmt::format("duplicate GPU id '{}'", model.id)});
+        out.push_back(
+            {doc->file(), doc->lineOf(node), fmt::format("duplicate GPU id '{}'", model.id)});
       }
       catalog.models_.push_back(std::move(model));
     }
@@ -138,8 +139,8 @@ const GpuCatalog& GpuCatalog::builtin() {
 }
 
 const GpuModel* GpuCatalog::find(std::string_view id) const {
-  const auto it = std::find_if(models_.begin(), models_.end(),
-                               [&](const GpuModel& m) { return m.id == id; });
+  const auto it =
+      std::find_if(models_.begin(), models_.end(), [&](const GpuModel& m) { return m.id == id; });
   return it == models_.end() ? nullptr : &*it;
 }
 

@@ -19,23 +19,23 @@ struct Bar {
 
 /// A GPU model from the catalog (framework/data/gpu-catalog.xml).
 struct GpuModel {
-  std::string id;           // "tesla-t4"
-  std::string name;         // PnP friendly name / Win32_VideoController.Caption
-  std::string vendor;       // "NVIDIA"
-  std::string family;       // datacenter | geforce | quadro | amd | intel-integrated
+  std::string id;     // "tesla-t4"
+  std::string name;   // PnP friendly name / Win32_VideoController.Caption
+  std::string vendor; // "NVIDIA"
+  std::string family; // datacenter | geforce | quadro | amd | intel-integrated
   platform::PciId pci;
   std::vector<Bar> bars;
-  std::uint64_t memory = 0; // bytes of device memory (0: shares system memory)
-  int smCount = 0;          // streaming multiprocessors (NVIDIA), compute units or EUs
+  std::uint64_t memory = 0;      // bytes of device memory (0: shares system memory)
+  int smCount = 0;               // streaming multiprocessors (NVIDIA), compute units or EUs
   std::string computeCapability; // "7.5"; empty where CUDA does not apply
-  int pcieGeneration = 0;   // 0: integrated, no PCIe link
+  int pcieGeneration = 0;        // 0: integrated, no PCIe link
   int pcieWidth = 0;
   double hostToDeviceGBps = 0; // expected pinned-memory bandwidth
   double deviceToHostGBps = 0;
   double deviceToDeviceGBps = 0;
-  double fp32Tflops = 0;       // peak
-  bool ddaCapable = false;     // can be dismounted and assigned whole
-  bool partitionable = false;  // can be shared by GPU-PV (with the vendor's WSL driver)
+  double fp32Tflops = 0;      // peak
+  bool ddaCapable = false;    // can be dismounted and assigned whole
+  bool partitionable = false; // can be shared by GPU-PV (with the vendor's WSL driver)
 
   /// MMIO this device needs below 4 GB (its 32-bit BARs) and above (its 64-bit BARs).
   [[nodiscard]] std::uint64_t lowMmioNeed() const;

@@ -15,8 +15,7 @@ extern const std::string_view rules_eflow_current;
 namespace hil::data {
 namespace {
 
-constexpr std::array<std::string_view, 2> kBuiltinNames = {"eflow-2021-preview",
-                                                           "eflow-current"};
+constexpr std::array<std::string_view, 2> kBuiltinNames = {"eflow-2021-preview", "eflow-current"};
 
 Rule parseRule(const xml::Document& doc, pugi::xml_node node, Diagnostics& out) {
   xml::Element el{doc, node, out};

@@ -83,7 +83,8 @@ Result<std::vector<WarningCode>> Deployer::deployedWarnings(const Current& c) {
     if (!recommended) {
       continue;
     }
-    auto installed = p_.drivers.mitigationDriverInstalled(platform::hostInstanceId(device.instanceId));
+    auto installed =
+        p_.drivers.mitigationDriverInstalled(platform::hostInstanceId(device.instanceId));
     if (!installed) {
       return std::unexpected(installed.error());
     }
@@ -126,10 +127,9 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
       outcome.status = std::unexpected(name.error());
       return outcome;
     }
-    const bool sameTechnique =
-        request.passthrough == Passthrough::Auto ||
-        (request.passthrough == Passthrough::DirectDeviceAssignment) ==
-            (deployed == Technique::DirectDeviceAssignment);
+    const bool sameTechnique = request.passthrough == Passthrough::Auto ||
+                               (request.passthrough == Passthrough::DirectDeviceAssignment) ==
+                                   (deployed == Technique::DirectDeviceAssignment);
     const bool sameGpu = !request.gpuName || platform::equalsIgnoringCase(*request.gpuName, *name);
     const auto count =
         deployed == Technique::DirectDeviceAssignment ? existing->assigned.size() : 1u;
@@ -220,8 +220,9 @@ void Deployer::finish(FlowOutcome& outcome) {
 }
 
 void Deployer::rollBack(FlowOutcome& outcome) {
-  log_.add(fmt::format("{}: failed: {}; rolling back {} step(s)", outcome.status.error().context.back(),
-                       outcome.status.error().describe(), journal_.entries().size()));
+  log_.add(fmt::format("{}: failed: {}; rolling back {} step(s)",
+                       outcome.status.error().context.back(), outcome.status.error().describe(),
+                       journal_.entries().size()));
   auto rollback = journal_.rollback(p_, log_);
   outcome.rolledBack = std::move(rollback.undone);
   if (!rollback.failures.empty()) {
@@ -279,9 +280,8 @@ Result<void> Deployer::startAndVerify(const VmName& vm, const std::vector<std::s
     return std::unexpected(output.error());
   }
   if (!sees(*output)) {
-    return fail(ErrorCode::OperationFailed,
-                fmt::format("the VM {} does not see {} ({} exited {})", vm, what, argv.front(),
-                            output->exitCode));
+    return fail(ErrorCode::OperationFailed, fmt::format("the VM {} does not see {} ({} exited {})",
+                                                        vm, what, argv.front(), output->exitCode));
   }
   log_.add(fmt::format("guest: VM {} sees {}", vm, what));
   return {};

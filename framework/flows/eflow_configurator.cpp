@@ -66,13 +66,13 @@ FlowOutcome EflowConfigurator::deploy(const DeployRequest& request) {
   const bool holds = dda ? held->first == selection.devices.size() && held->second == 0
                          : held->second == 1 && held->first == 0;
   if (!holds) {
-    outcome.status = fail(ErrorCode::OperationFailed,
-                          fmt::format("Set-EflowVM succeeded but VM {} holds {} assigned device(s) "
-                                      "and {} partition adapter(s), not {}",
-                                      request.vm, held->first, held->second,
-                                      dda ? fmt::format("{} assigned device(s)",
-                                                        selection.devices.size())
-                                          : std::string{"one partition adapter"}));
+    outcome.status =
+        fail(ErrorCode::OperationFailed,
+             fmt::format("Set-EflowVM succeeded but VM {} holds {} assigned device(s) "
+                         "and {} partition adapter(s), not {}",
+                         request.vm, held->first, held->second,
+                         dda ? fmt::format("{} assigned device(s)", selection.devices.size())
+                             : std::string{"one partition adapter"}));
     return outcome;
   }
   const std::vector<std::string> argv =

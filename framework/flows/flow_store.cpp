@@ -99,7 +99,6 @@ platform::StopAction parseStopAction(std::string_view word) {
   return platform::StopAction::TurnOff;
 }
 
-
 class Reader {
 public:
   Reader(const xml::Document& doc, Diagnostics& out) : doc_(doc), out_(out) {}

@@ -14,7 +14,8 @@ namespace hil::flows {
 struct Violation {
   std::string invariant; // gpu-lost, gpu-assigned-twice, gpu-on-host-and-vm, rejected-changed-host,
                          // not-idempotent, gpu-misplaced, vm-settings, not-rolled-back, not-clean
-  std::string subject;   // "GPU \"NVIDIA Tesla T4\" at PCIROOT(0)#PCI(0300)#PCI(0000)", "VM EFLOW MMIO"
+  std::string
+      subject; // "GPU \"NVIDIA Tesla T4\" at PCIROOT(0)#PCI(0300)#PCI(0000)", "VM EFLOW MMIO"
   std::string before;
   std::string after;
 
@@ -31,10 +32,10 @@ struct Violation {
 struct StepRecord {
   enum class Kind { Deploy, Teardown };
   enum class Ending {
-    Rejected,  // refused before any change: the host must be exactly as before
-    Unchanged, // already in the requested state (idempotent): exactly as before
+    Rejected,   // refused before any change: the host must be exactly as before
+    Unchanged,  // already in the requested state (idempotent): exactly as before
     RolledBack, // failed and rolled back, or recovered after a crash: as before
-    Done,      // succeeded: each GPU and setting where it was or where the request put it
+    Done,       // succeeded: each GPU and setting where it was or where the request put it
   };
   Kind kind = Kind::Deploy;
   Ending ending = Ending::Done;

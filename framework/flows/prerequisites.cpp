@@ -73,9 +73,10 @@ public:
           "Enterprise or Professional");
     } else if (!feature->enabled) {
       add(ErrorCode::HypervUnavailable,
-          fmt::format("Hyper-V is not enabled on this Windows {} host: enable the Microsoft-Hyper-V "
-                      "feature and restart",
-                      toString(info->edition)));
+          fmt::format(
+              "Hyper-V is not enabled on this Windows {} host: enable the Microsoft-Hyper-V "
+              "feature and restart",
+              toString(info->edition)));
     }
     if (request_.gpuCount < 1) {
       add(ErrorCode::GpuCount,
@@ -160,8 +161,8 @@ public:
     Selection selection;
     selection.technique = *technique;
     selection.model = model;
-    const auto count = std::min<std::size_t>(matching->size(),
-                                             static_cast<std::size_t>(std::max(1, request_.gpuCount)));
+    const auto count = std::min<std::size_t>(
+        matching->size(), static_cast<std::size_t>(std::max(1, request_.gpuCount)));
     selection.devices.assign(matching->begin(), matching->begin() + static_cast<long>(count));
     const bool requiresWsl = std::any_of(forTechnique.begin(), forTechnique.end(),
                                          [](const auto* r) { return r->requiresWslDriver; });
@@ -176,9 +177,10 @@ public:
         }
         if (!*wsl) {
           add(ErrorCode::DriverMissing,
-              fmt::format("GPU-PV for \"{}\" needs the vendor's GPU driver with WSL support (NVIDIA: "
-                          "the CUDA driver for WSL) on the host; it is not installed",
-                          device.friendlyName));
+              fmt::format(
+                  "GPU-PV for \"{}\" needs the vendor's GPU driver with WSL support (NVIDIA: "
+                  "the CUDA driver for WSL) on the host; it is not installed",
+                  device.friendlyName));
         }
       }
       auto mitigation = p_.drivers.mitigationDriverInstalled(device.instanceId);
@@ -201,8 +203,9 @@ public:
       if (std::none_of(partitionable->begin(), partitionable->end(),
                        [&](const auto& g) { return g.instanceId == id; })) {
         add(ErrorCode::MethodNotSupported,
-            fmt::format("the host does not list \"{}\" as partitionable (Get-VMHostPartitionableGpu)",
-                        selection.devices.front().friendlyName));
+            fmt::format(
+                "the host does not list \"{}\" as partitionable (Get-VMHostPartitionableGpu)",
+                selection.devices.front().friendlyName));
       }
     }
     report_.selection = std::move(selection);
@@ -233,8 +236,8 @@ private:
     std::vector<platform::PnpDevice> result;
     if (!request_.gpuName) {
       for (const auto& d : devices) {
-        if (!result.empty() && !platform::equalsIgnoringCase(d.friendlyName,
-                                                             result.front().friendlyName)) {
+        if (!result.empty() &&
+            !platform::equalsIgnoringCase(d.friendlyName, result.front().friendlyName)) {
           add(ErrorCode::InvalidRequest,
               fmt::format("no gpu-name given and the host has several GPUs ({}): name one",
                           joinNames(devices)));
@@ -254,9 +257,8 @@ private:
       }
     }
     if (result.empty()) {
-      add(ErrorCode::GpuNotFound,
-          fmt::format("no GPU named \"{}\" on the host; it has {}", *request_.gpuName,
-                      joinNames(devices)));
+      add(ErrorCode::GpuNotFound, fmt::format("no GPU named \"{}\" on the host; it has {}",
+                                              *request_.gpuName, joinNames(devices)));
       return std::nullopt;
     }
     return result;

@@ -11,8 +11,8 @@
 namespace hil::flows {
 
 struct Recovery {
-  bool needed = false;             // a journal was left unfinished
-  std::string flow;                // what was in progress: "deploy" | "teardown"
+  bool needed = false; // a journal was left unfinished
+  std::string flow;    // what was in progress: "deploy" | "teardown"
   platform::VmName vm;
   std::vector<std::string> undone; // what was taken back, newest first
 };

@@ -20,13 +20,13 @@ struct DeployRequest {
 
 /// What one deploy or teardown did.
 struct FlowOutcome {
-  Result<void> status;                 // the step's result; its code is the first failing rule
-  std::optional<std::string> method;   // "DirectDeviceAssignment", "ParaVirtualization", "None"
+  Result<void> status;               // the step's result; its code is the first failing rule
+  std::optional<std::string> method; // "DirectDeviceAssignment", "ParaVirtualization", "None"
   std::vector<WarningCode> warnings;
-  std::vector<Error> problems;         // every failing rule, in precedence order
-  std::vector<std::string> rolledBack; // undo steps taken, newest first
+  std::vector<Error> problems;              // every failing rule, in precedence order
+  std::vector<std::string> rolledBack;      // undo steps taken, newest first
   std::vector<platform::LocationPath> gpus; // the GPUs a DDA deploy assigns
-  bool changedNothing = false;         // already in the requested state
+  bool changedNothing = false;              // already in the requested state
 };
 
 } // namespace hil::flows

@@ -101,8 +101,8 @@ SmokeOutcome runSmoke(platform::Guest& guest, Log& log) {
   }
   if (run->exitCode == 3) {
     auto reason = run->err.substr(0, run->err.find('\n'));
-    outcome.status = fail(ErrorCode::SmokeFailed,
-                          reason.empty() ? std::string{"no CUDA device"} : reason);
+    outcome.status =
+        fail(ErrorCode::SmokeFailed, reason.empty() ? std::string{"no CUDA device"} : reason);
   } else if (!failed.empty()) {
     outcome.status = fail(ErrorCode::SmokeFailed, fmt::format("failed checks: {}", failed));
   } else if (run->exitCode != 0) {

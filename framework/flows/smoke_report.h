@@ -29,8 +29,8 @@ struct SmokeCheck {
 
 /// Every check the smoke program reports, in its order; a report missing one is incomplete.
 constexpr std::array<std::string_view, 15> kSmokeChecks = {
-    "device-count",  "device-name",   "compute-capability", "memory",        "sm-count",
-    "pcie-link",     "driver",        "vector-add",         "reduction",     "memory-pattern",
+    "device-count",  "device-name",   "compute-capability", "memory",          "sm-count",
+    "pcie-link",     "driver",        "vector-add",         "reduction",       "memory-pattern",
     "h2d-bandwidth", "d2h-bandwidth", "d2d-bandwidth",      "fp32-throughput", "mode"};
 
 /// The checks of kSmokeChecks that `checks` lacks.

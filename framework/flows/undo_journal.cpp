@@ -300,8 +300,8 @@ UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
       applied = applyUndo(*it, platform);
     }
     if (!applied) {
-      log.add(fmt::format("rollback: could not {}: {}", it->describe(),
-                          applied.error().describe()));
+      log.add(
+          fmt::format("rollback: could not {}: {}", it->describe(), applied.error().describe()));
       result.failures.push_back(applied.error());
       if (it->kind == UndoAction::Kind::MountDevice) {
         keepReachable(*it, platform, log);

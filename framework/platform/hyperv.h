@@ -84,8 +84,7 @@ public:
   /// hyperv.get-host-assignable-devices: Get-VMHostAssignableDevice (dismounted, on no VM)
   [[nodiscard]] virtual Result<std::vector<LocationPath>> hostAssignableDevices() const = 0;
   /// hyperv.dismount-host-device: Dismount-VMHostAssignableDevice [-Force] -LocationPath
-  [[nodiscard]] virtual Result<void> dismountHostDevice(const LocationPath& device,
-                                                        bool force) = 0;
+  [[nodiscard]] virtual Result<void> dismountHostDevice(const LocationPath& device, bool force) = 0;
   /// hyperv.mount-host-device: Mount-VMHostAssignableDevice -LocationPath
   [[nodiscard]] virtual Result<void> mountHostDevice(const LocationPath& device) = 0;
   /// hyperv.get-assignable-devices: Get-VMAssignableDevice -VMName

@@ -27,8 +27,7 @@ constexpr std::array kOperations = {
               "Dismount-VMHostAssignableDevice [-Force] -LocationPath"},
     Operation{"hyperv.mount-host-device", true, "Mount-VMHostAssignableDevice -LocationPath"},
     Operation{"hyperv.get-assignable-devices", false, "Get-VMAssignableDevice -VMName"},
-    Operation{"hyperv.add-assignable-device", true,
-              "Add-VMAssignableDevice -VMName -LocationPath"},
+    Operation{"hyperv.add-assignable-device", true, "Add-VMAssignableDevice -VMName -LocationPath"},
     Operation{"hyperv.remove-assignable-device", true,
               "Remove-VMAssignableDevice -VMName -LocationPath"},
     Operation{"hyperv.get-partitionable-gpus", false, "Get-VMHostPartitionableGpu"},
@@ -40,8 +39,7 @@ constexpr std::array kOperations = {
     Operation{"drivers.get-mitigation-driver", false, "device mitigation driver query"},
     Operation{"drivers.get-wsl-driver", false, "WSL CUDA driver query"},
     Operation{"guest.run", false, "Invoke-EflowVmCommand"},
-    Operation{"eflow.set-vm", true,
-              "Set-EflowVM -gpuPassthroughType -gpuName -gpuCount -headless"},
+    Operation{"eflow.set-vm", true, "Set-EflowVM -gpuPassthroughType -gpuName -gpuCount -headless"},
 };
 
 } // namespace

@@ -15,9 +15,7 @@ std::string_view toString(DeviceStatus status) {
   return "Unknown";
 }
 
-std::string_view toString(VmState state) {
-  return state == VmState::Running ? "Running" : "Off";
-}
+std::string_view toString(VmState state) { return state == VmState::Running ? "Running" : "Off"; }
 
 std::string_view toString(StopAction action) {
   switch (action) {

@@ -37,9 +37,8 @@ bool isPolicyFile(const fs::path& path) {
       ++at;
       continue;
     }
-    return next.starts_with("policy") &&
-           (next.size() == 6 || next[6] == ' ' || next[6] == '>' || next[6] == '\n' ||
-            next[6] == '\t' || next[6] == '\r');
+    return next.starts_with("policy") && (next.size() == 6 || next[6] == ' ' || next[6] == '>' ||
+                                          next[6] == '\n' || next[6] == '\t' || next[6] == '\r');
   }
   return false;
 }

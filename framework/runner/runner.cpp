@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "framework/core/random.h"
 #include "framework/core/crash.h"
+#include "framework/core/random.h"
 #include "framework/flows/deployer.h"
 #include "framework/flows/invariants.h"
 #include "framework/flows/recovery.h"
@@ -133,8 +133,8 @@ public:
                                       toString(seen->vmGpu)));
         }
         if (e.hostGpu && seen->hostGpu != *e.hostGpu) {
-          wrong.push_back(fmt::format("expected host-gpu={}, got host-gpu={}",
-                                      toString(*e.hostGpu), toString(seen->hostGpu)));
+          wrong.push_back(fmt::format("expected host-gpu={}, got host-gpu={}", toString(*e.hostGpu),
+                                      toString(seen->hostGpu)));
         }
       }
     }
@@ -189,8 +189,8 @@ flows::StepRecord stepRecord(const scenario::Step& step, const flows::FlowOutcom
                              const platform::VmName& vm) {
   using Ending = flows::StepRecord::Ending;
   flows::StepRecord record;
-  const bool removes = step.kind == StepKind::Teardown ||
-                       step.deploy.passthrough == scenario::Passthrough::None;
+  const bool removes =
+      step.kind == StepKind::Teardown || step.deploy.passthrough == scenario::Passthrough::None;
   record.kind = removes ? flows::StepRecord::Kind::Teardown : flows::StepRecord::Kind::Deploy;
   record.vm = vm;
   if (!outcome.status) {
@@ -211,8 +211,8 @@ flows::StepRecord stepRecord(const scenario::Step& step, const flows::FlowOutcom
 flows::StepRecord inferredRecord(const scenario::Step& step, const flows::HostState& before,
                                  const flows::HostState& after, const platform::VmName& vm) {
   flows::StepRecord record;
-  const bool removes = step.kind == StepKind::Teardown ||
-                       step.deploy.passthrough == scenario::Passthrough::None;
+  const bool removes =
+      step.kind == StepKind::Teardown || step.deploy.passthrough == scenario::Passthrough::None;
   record.kind = removes ? flows::StepRecord::Kind::Teardown : flows::StepRecord::Kind::Deploy;
   record.vm = vm;
   record.ending = flows::StepRecord::Ending::Done;
@@ -257,14 +257,14 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     gpus += gpus.empty() ? "" : " ";
     gpus += g.count > 1 ? fmt::format("{}x{}", g.count, g.model) : g.model;
   }
-  result.properties = {{"backend", backends_.name()},
-                       {"rig", backends_.name() == "sim" ? "simulator" : backends_.name()},
-                       {"gpu", gpus.empty() ? "none" : gpus},
-                       {"windows-build", fmt::format("{} {}", toString(s.host.edition),
-                                                     s.host.build.toString())},
-                       {"rig-class", backends_.rigClass()},
-                       {"rules", rules->name()},
-                       {"seed", std::to_string(seed)}};
+  result.properties = {
+      {"backend", backends_.name()},
+      {"rig", backends_.name() == "sim" ? "simulator" : backends_.name()},
+      {"gpu", gpus.empty() ? "none" : gpus},
+      {"windows-build", fmt::format("{} {}", toString(s.host.edition), s.host.build.toString())},
+      {"rig-class", backends_.rigClass()},
+      {"rules", rules->name()},
+      {"seed", std::to_string(seed)}};
   if (!options.extraFaults.empty()) {
     std::string plan;
     for (const auto& fault : options.extraFaults) {
@@ -438,8 +438,8 @@ Result<bool> Runner::recoverAfterCrash(Backend& host, flows::FlowStore& store, L
       }
       return recovery->needed || attempt > 0;
     } catch (const SimulatedCrash& crash) {
-      log.add(fmt::format("crash at {} #{} during recovery: another process tries again",
-                          crash.op, crash.occurrence));
+      log.add(fmt::format("crash at {} #{} during recovery: another process tries again", crash.op,
+                          crash.occurrence));
     }
   }
   return fail(ErrorCode::OperationFailed, "recovery kept crashing");
@@ -480,9 +480,9 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
             again.failureDetail != results[i].failureDetail) {
           results[i].status = CaseStatus::Failed;
           results[i].failureType = "nondeterminism";
-          results[i].failureMessage = fmt::format(
-              "{}:{}: run {} of the same seed differs from run 1", job.scenario->file,
-              job.scenario->line, r + 1);
+          results[i].failureMessage =
+              fmt::format("{}:{}: run {} of the same seed differs from run 1", job.scenario->file,
+                          job.scenario->line, r + 1);
           results[i].failureDetail += results[i].failureMessage + "\n";
           break;
         }

@@ -72,8 +72,8 @@ class Runner {
 public:
   /// `rules`: the run's profile; a scenario's rules="..." picks one of `builtinRules` instead.
   Runner(const BackendFactory& backends, const data::GpuCatalog& catalog,
-         const data::RulesProfile& rules, const std::map<std::string, data::RulesProfile>& builtinRules,
-         const Clock& wallClock)
+         const data::RulesProfile& rules,
+         const std::map<std::string, data::RulesProfile>& builtinRules, const Clock& wallClock)
       : backends_(backends), catalog_(catalog), rules_(rules), builtinRules_(builtinRules),
         wall_(wallClock) {}
 

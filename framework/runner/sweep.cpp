@@ -18,9 +18,10 @@ std::vector<std::vector<FaultSpec>>
 faultPlans(const std::vector<std::pair<std::string, int>>& reached, int randomPlans,
            std::uint64_t seed) {
   std::vector<std::vector<FaultSpec>> plans;
-  const std::vector<std::pair<FaultKind, bool>> kinds = {
-      {FaultKind::Error, false}, {FaultKind::Hang, false}, {FaultKind::Crash, false},
-      {FaultKind::Crash, true}};
+  const std::vector<std::pair<FaultKind, bool>> kinds = {{FaultKind::Error, false},
+                                                         {FaultKind::Hang, false},
+                                                         {FaultKind::Crash, false},
+                                                         {FaultKind::Crash, true}};
   for (const auto& [op, occurrence] : reached) {
     for (const auto& [kind, after] : kinds) {
       plans.push_back({FaultSpec{op, kind, occurrence, after, 0}});
@@ -103,8 +104,7 @@ SweepReport sweep(const Runner& runner, const std::vector<SuiteInput>& suites,
         }
       }
     };
-    const int threads =
-        std::clamp(options.jobs, 1, std::max(1, static_cast<int>(jobs.size())));
+    const int threads = std::clamp(options.jobs, 1, std::max(1, static_cast<int>(jobs.size())));
     if (threads == 1) {
       worker();
     } else {
@@ -130,8 +130,8 @@ SweepReport sweep(const Runner& runner, const std::vector<SuiteInput>& suites,
   std::vector<std::size_t> cleanOf;
   for (std::size_t i = 0; i < cleanJobs.size(); ++i) {
     for (auto& plan : faultPlans(reached[i], options.randomPlans, cleanJobs[i].seed)) {
-      faultJobs.push_back({cleanJobs[i].suite, cleanJobs[i].scenario, cleanJobs[i].seed,
-                           std::move(plan)});
+      faultJobs.push_back(
+          {cleanJobs[i].suite, cleanJobs[i].scenario, cleanJobs[i].seed, std::move(plan)});
       cleanOf.push_back(i);
     }
   }

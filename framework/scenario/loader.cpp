@@ -184,8 +184,7 @@ private:
     if (auto op = el.required("op")) {
       f.op = *op;
       if (!platform::findOperation(*op)) {
-        el.error(fmt::format("op=\"{}\" on <fault>: unknown operation; `hil ops` lists them",
-                             *op));
+        el.error(fmt::format("op=\"{}\" on <fault>: unknown operation; `hil ops` lists them", *op));
       }
     }
     if (auto kind = el.choice("kind", {"error", "hang", "crash"})) {
@@ -343,14 +342,15 @@ Parsed<ScenarioFile> parseScenarioFile(std::string text, std::string path,
       el.error("<scenarios> holds no <scenario>");
     }
   } else {
-    out.push_back({path, doc->lineOf(root),
-                   fmt::format("root element is <{}>; expected <scenario> or <scenarios>",
-                               rootName)});
+    out.push_back(
+        {path, doc->lineOf(root),
+         fmt::format("root element is <{}>; expected <scenario> or <scenarios>", rootName)});
   }
   std::set<std::string, std::less<>> names;
   for (const auto& s : file.scenarios) {
     if (!s.name.empty() && !names.insert(s.name).second) {
-      out.push_back({path, s.line, fmt::format("duplicate scenario name '{}' in this file", s.name)});
+      out.push_back(
+          {path, s.line, fmt::format("duplicate scenario name '{}' in this file", s.name)});
     }
   }
   if (!out.empty()) {

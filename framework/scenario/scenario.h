@@ -42,7 +42,7 @@ struct GpuSpec {
   bool mitigationDriver = false;
   bool wslDriver = false;
   int count = 1;
-  bool inUse = false;       // extension: a host process holds it, so it will not disable
+  bool inUse = false;        // extension: a host process holds it, so it will not disable
   bool resizableBar = false; // extension: BAR1 spans device memory, beyond the catalog's sizes
   bool badMemory = false;    // extension: a device memory cell is stuck (CUDA memory test fails)
   int line = 0;

@@ -67,9 +67,7 @@ TEST_P(ScenarioLibrary, PassesOnTheSimulator) {
     for (const auto& line : result.log) {
       log += "  " + line + "\n";
     }
-    EXPECT_EQ(result.status, runner::CaseStatus::Passed)
-        << result.failureDetail << "log:\n"
-        << log;
+    EXPECT_EQ(result.status, runner::CaseStatus::Passed) << result.failureDetail << "log:\n" << log;
   }
 }
 

@@ -1,9 +1,9 @@
 #include "framework/flows/invariants.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <ostream>
-#include <algorithm>
 #include <string>
 #include <vector>
 

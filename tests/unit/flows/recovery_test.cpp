@@ -20,9 +20,9 @@
 namespace hil::flows {
 namespace {
 
-using ::testing::IsEmpty;
 using scenario::FaultKind;
 using scenario::FaultSpec;
+using ::testing::IsEmpty;
 
 scenario::HostSpec t4Server() {
   scenario::HostSpec spec;
@@ -116,11 +116,11 @@ TEST_P(CrashRecoveryTest, RecoveryRollsTheHostBack) {
 std::vector<CrashCase> crashCases() {
   std::vector<CrashCase> cases;
   for (const bool after : {false, true}) {
-    for (const auto* op : {"hyperv.stop-vm", "hyperv.set-vm-automatic-stop-action",
-                            "hyperv.set-vm-memory-mapped-io",
-                            "hyperv.set-vm-guest-controlled-cache-types", "pnp.disable-device",
-                            "hyperv.dismount-host-device", "hyperv.add-assignable-device",
-                            "hyperv.start-vm", "guest.run"}) {
+    for (const auto* op :
+         {"hyperv.stop-vm", "hyperv.set-vm-automatic-stop-action", "hyperv.set-vm-memory-mapped-io",
+          "hyperv.set-vm-guest-controlled-cache-types", "pnp.disable-device",
+          "hyperv.dismount-host-device", "hyperv.add-assignable-device", "hyperv.start-vm",
+          "guest.run"}) {
       if (!after || std::string_view{op} != "guest.run") {
         cases.push_back({op, after, false});
       }

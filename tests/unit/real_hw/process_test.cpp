@@ -13,8 +13,7 @@ using namespace std::chrono_literals;
 
 TEST(LiveProcessRunnerTest, CollectsOutputErrorsAndExitStatus) {
   LiveProcessRunner runner;
-  const auto result =
-      runner.run({"/bin/sh", "-c", "echo out; echo err >&2; exit 7"}, 10s);
+  const auto result = runner.run({"/bin/sh", "-c", "echo out; echo err >&2; exit 7"}, 10s);
   ASSERT_TRUE(result.has_value()) << result.error().describe();
   EXPECT_EQ(result->exitCode, 7);
   EXPECT_EQ(result->out, "out\n");

@@ -107,12 +107,12 @@ TEST(TranscriptTest, RoundTripsExactlyIncludingBytesXmlCannotHold) {
 }
 
 TEST(TranscriptTest, BadFilesAreErrorsWithLines) {
-  EXPECT_FALSE(parseTranscript("<transcript version=\"2\" scenario=\"x\" source=\"hardware\"/>",
-                               "v.xml")
-                   .has_value());
-  EXPECT_FALSE(parseTranscript("<transcript version=\"1\" scenario=\"x\" source=\"guess\"/>",
-                               "s.xml")
-                   .has_value());
+  EXPECT_FALSE(
+      parseTranscript("<transcript version=\"2\" scenario=\"x\" source=\"hardware\"/>", "v.xml")
+          .has_value());
+  EXPECT_FALSE(
+      parseTranscript("<transcript version=\"1\" scenario=\"x\" source=\"guess\"/>", "s.xml")
+          .has_value());
   const auto truncated = formatTranscript(sample());
   EXPECT_FALSE(parseTranscript(truncated.substr(0, truncated.size() / 2), "t.xml").has_value());
 }
@@ -122,9 +122,8 @@ TEST(ReplayTest, ServesTheRecordedAnswersInOrder) {
   const auto first = replay.run("Get-VM -Name 'EFLOW'", 1s);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->out, "<Objects/>\n");
-  const auto second =
-      replay.run("Dismount-VMHostAssignableDevice -LocationPath 'PCIROOT(0)#PCI(0300)#PCI(0000)'",
-                 1s);
+  const auto second = replay.run(
+      "Dismount-VMHostAssignableDevice -LocationPath 'PCIROOT(0)#PCI(0300)#PCI(0000)'", 1s);
   ASSERT_TRUE(second.has_value());
   EXPECT_FALSE(second->succeeded);
   const auto third = replay.run("Start-VM -Name 'EFLOW'", 1s);

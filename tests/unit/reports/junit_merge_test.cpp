@@ -104,10 +104,10 @@ TEST(JunitMerge, ShardsOfOneSuiteBecomeOneSuite) {
   EXPECT_EQ(suite.name, "dda/t4");
   EXPECT_THAT(caseNames(suite), ElementsAre("a", "c", "b")); // input order
   EXPECT_EQ(suite.timestamp, "2024-05-01T09:59:59");         // the earliest
-  EXPECT_EQ(suite.properties, (std::map<std::string, std::string>{{"backend", "sim"},
-                                                                  {"gpu", "tesla-t4"},
-                                                                  {"rig", "simulator"},
-                                                                  {"seed", "11 | 12"}}));
+  EXPECT_EQ(
+      suite.properties,
+      (std::map<std::string, std::string>{
+          {"backend", "sim"}, {"gpu", "tesla-t4"}, {"rig", "simulator"}, {"seed", "11 | 12"}}));
   EXPECT_EQ(report.count(CaseStatus::Passed), 1);
   EXPECT_EQ(report.count(CaseStatus::Failed), 1);
   EXPECT_EQ(report.count(CaseStatus::Skipped), 1);
@@ -178,8 +178,8 @@ TEST(JunitMerge, MergingAMergedFileAgainIsStable) {
   day2.properties["seed"] = "2";
   auto merged1 = first;
   merged1.suites[1].properties["seed"] = "1 | 3";
-  const auto again = merged({{"merged.xml", toJunitXml(merged1)},
-                             fileOf("day2.xml", {day2}, 1, "2024-05-02T10:00:00")});
+  const auto again = merged(
+      {{"merged.xml", toJunitXml(merged1)}, fileOf("day2.xml", {day2}, 1, "2024-05-02T10:00:00")});
   EXPECT_THAT(suiteNames(again), ElementsAre("dda/t4 [sim/simulator]", "dda/t4 [real/t4-server]"));
   EXPECT_THAT(caseNames(again.suites[1]), ElementsAre("a", "a"));
   EXPECT_EQ(again.suites[1].properties.at("seed"), "1 | 3 | 2"); // joined values not repeated
@@ -191,17 +191,16 @@ TEST(JunitMerge, SuitesWithoutBackendOrRigPropertiesMergeByName) {
       {{"pytest-1.xml", R"(<testsuite name="pytest"><testcase name="t1" time="1"/></testsuite>)"},
        {"pytest-2.xml", R"(<testsuite name="pytest"><testcase name="t2" time="2"/></testsuite>)"},
        fileOf("ours.xml",
-              {suiteOf("pytest", "sim", "simulator", {caseOf("t3", CaseStatus::Passed, 1)})},
-              1)});
-  EXPECT_THAT(suiteNames(report), ElementsAre("pytest [unknown/unknown]", "pytest [sim/simulator]"));
+              {suiteOf("pytest", "sim", "simulator", {caseOf("t3", CaseStatus::Passed, 1)})}, 1)});
+  EXPECT_THAT(suiteNames(report),
+              ElementsAre("pytest [unknown/unknown]", "pytest [sim/simulator]"));
   EXPECT_THAT(caseNames(report.suites[0]), ElementsAre("t1", "t2"));
   EXPECT_FALSE(report.suites[0].properties.contains("backend"));
 }
 
 TEST(JunitMerge, AnyMalformedInputFailsTheMergeNamingItsFileAndLine) {
-  const auto good =
-      fileOf("good.xml", {suiteOf("s", "sim", "simulator", {caseOf("a", CaseStatus::Passed, 1)})},
-             1);
+  const auto good = fileOf(
+      "good.xml", {suiteOf("s", "sim", "simulator", {caseOf("a", CaseStatus::Passed, 1)})}, 1);
   const auto truncated = JunitInput{"shard-1.xml", good.text.substr(0, good.text.size() - 40)};
   const auto nameless = JunitInput{"nameless.xml", "<testsuites>\n<testsuite name=\"s\">\n"
                                                    "<testcase time=\"1\"/>\n</testsuite>\n"
@@ -213,16 +212,16 @@ TEST(JunitMerge, AnyMalformedInputFailsTheMergeNamingItsFileAndLine) {
     problems.push_back(d.toString());
   }
   // Every bad file is reported, in input order; the good one is not.
-  EXPECT_THAT(problems, ElementsAre(HasSubstr("shard-1.xml:"),
-                                    "nameless.xml:3: <testcase> has no name"));
+  EXPECT_THAT(problems,
+              ElementsAre(HasSubstr("shard-1.xml:"), "nameless.xml:3: <testcase> has no name"));
   EXPECT_GT(result.error()[0].line, 0);
 }
 
 TEST(JunitMerge, EmptyShardsAddNothing) {
-  const auto report = merged(
-      {fileOf("empty.xml", {}, 0),
-       fileOf("full.xml", {suiteOf("s", "sim", "simulator", {caseOf("a", CaseStatus::Passed, 1)})},
-              1)});
+  const auto report =
+      merged({fileOf("empty.xml", {}, 0),
+              fileOf("full.xml",
+                     {suiteOf("s", "sim", "simulator", {caseOf("a", CaseStatus::Passed, 1)})}, 1)});
   EXPECT_THAT(suiteNames(report), ElementsAre("s"));
   EXPECT_EQ(report.total(), 1);
 }

@@ -240,9 +240,8 @@ TEST(JunitReader, TestcaseAndTestsuiteWithoutNameAreErrorsAtTheirLines) {
 )",
                           "nameless.xml");
   ASSERT_FALSE(parsed.has_value());
-  EXPECT_THAT(describe(parsed.error()),
-              ElementsAre("nameless.xml:4: <testcase> has no name",
-                          "nameless.xml:6: <testsuite> has no name"));
+  EXPECT_THAT(describe(parsed.error()), ElementsAre("nameless.xml:4: <testcase> has no name",
+                                                    "nameless.xml:6: <testsuite> has no name"));
 }
 
 TEST(JunitReader, AnotherRootIsAnError) {

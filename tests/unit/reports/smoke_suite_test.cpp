@@ -9,8 +9,8 @@
 namespace hil::reports {
 namespace {
 
-using ::testing::HasSubstr;
 using runner::CaseStatus;
+using ::testing::HasSubstr;
 
 std::string allPassing() {
   std::string out;
@@ -21,8 +21,8 @@ std::string allPassing() {
 }
 
 TEST(SmokeSuiteTest, OneTestcasePerCheck) {
-  SmokeRun run{"build/cuda_smoke", "tesla-t4", 0, allPassing(), "cuda_smoke: all passed\n", "",
-               2.5};
+  SmokeRun run{"build/cuda_smoke",         "tesla-t4", 0,  allPassing(),
+               "cuda_smoke: all passed\n", "",         2.5};
   const auto report = smokeSuite(run);
   ASSERT_EQ(report.suites.size(), 1u);
   EXPECT_EQ(report.suites[0].name, "cuda-smoke");
@@ -33,8 +33,12 @@ TEST(SmokeSuiteTest, OneTestcasePerCheck) {
 }
 
 TEST(SmokeSuiteTest, NoCudaDeviceIsOneFailedCaseWithTheReason) {
-  SmokeRun run{"build/cuda_smoke", "", 3, "",
-               "no CUDA device: cudaErrorNoDevice: no CUDA-capable device is detected\n", "",
+  SmokeRun run{"build/cuda_smoke",
+               "",
+               3,
+               "",
+               "no CUDA device: cudaErrorNoDevice: no CUDA-capable device is detected\n",
+               "",
                0.1};
   const auto report = smokeSuite(run);
   ASSERT_EQ(report.total(), 1);
@@ -61,12 +65,15 @@ TEST(SmokeSuiteTest, AFailedCheckCarriesItsValueAndThreshold) {
 }
 
 TEST(SmokeSuiteTest, MissingChecksAndMalformedOutputFail) {
-  SmokeRun partial{"cuda_smoke", "", 0,
-                   flows::formatSmokeLine({"device-count", true, "1", "", ">= 1", ""}) + "\n", "",
-                   "", 1};
+  SmokeRun partial{"cuda_smoke",
+                   "",
+                   0,
+                   flows::formatSmokeLine({"device-count", true, "1", "", ">= 1", ""}) + "\n",
+                   "",
+                   "",
+                   1};
   const auto missing = smokeSuite(partial);
-  EXPECT_EQ(missing.count(CaseStatus::Failed),
-            static_cast<int>(flows::kSmokeChecks.size()) - 1);
+  EXPECT_EQ(missing.count(CaseStatus::Failed), static_cast<int>(flows::kSmokeChecks.size()) - 1);
 
   SmokeRun malformed{"cuda_smoke", "", 0, "SMOKE\tdevice-count\tmaybe\n", "", "", 1};
   const auto bad = smokeSuite(malformed);

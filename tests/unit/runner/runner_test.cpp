@@ -27,10 +27,10 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::EndsWith;
 using ::testing::StartsWith;
 
 // ---- Scenarios as text ------------------------------------------------------------------------

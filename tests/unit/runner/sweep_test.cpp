@@ -55,9 +55,9 @@ public:
     ON_CALL(hyperv_, setMemoryMappedIo).WillByDefault([&real](const auto& vm, auto space) {
       return real.setMemoryMappedIo(vm, space);
     });
-    ON_CALL(hyperv_, setGuestControlledCacheTypes)
-        .WillByDefault(
-            [&real](const auto& vm, bool on) { return real.setGuestControlledCacheTypes(vm, on); });
+    ON_CALL(hyperv_, setGuestControlledCacheTypes).WillByDefault([&real](const auto& vm, bool on) {
+      return real.setGuestControlledCacheTypes(vm, on);
+    });
     ON_CALL(hyperv_, hostAssignableDevices).WillByDefault([&real] {
       return real.hostAssignableDevices();
     });
@@ -82,8 +82,9 @@ public:
       return real.addGpuPartitionAdapter(vm, p);
     });
     ON_CALL(hyperv_, removeGpuPartitionAdapter)
-        .WillByDefault(
-            [&real](const auto& vm, const auto& id) { return real.removeGpuPartitionAdapter(vm, id); });
+        .WillByDefault([&real](const auto& vm, const auto& id) {
+          return real.removeGpuPartitionAdapter(vm, id);
+        });
   }
 
   platform::Platform platform() override {

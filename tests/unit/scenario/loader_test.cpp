@@ -378,9 +378,9 @@ TEST(LoaderErrorTest, BadFaultKind) {
   // when= belongs to crashes only.
   EXPECT_THAT(errorLines(withLines({{5, R"(    <fault op="hyperv.stop-vm" when="after"/>)"}})),
               ElementsAre(5));
-  EXPECT_THAT(errorLines(withLines(
-                  {{5, R"(    <fault op="hyperv.stop-vm" kind="crash" when="later"/>)"}})),
-              ElementsAre(5));
+  EXPECT_THAT(
+      errorLines(withLines({{5, R"(    <fault op="hyperv.stop-vm" kind="crash" when="later"/>)"}})),
+      ElementsAre(5));
 }
 
 TEST(LoaderTest, CrashFaultsTakeWhen) {

@@ -6,8 +6,8 @@
 namespace hil::simulators {
 namespace {
 
-using ::testing::HasSubstr;
 using platform::Edition;
+using ::testing::HasSubstr;
 
 const std::vector<Decision>& cell(const SupportMatrix& m, const char* model, Edition edition) {
   return m.cells.at({model, edition});
@@ -23,8 +23,7 @@ TEST(SupportMatrixTest, ThePreviewProfileGivesT4DdaOnServerFrom17763) {
   EXPECT_EQ(t4[1].from, (platform::WindowsBuild{17763, 0}));
   EXPECT_EQ(cellText(t4), "DDA from 17763 (unsupported-build below)");
   EXPECT_EQ(cellText(cell(matrix, "geforce-rtx-3060", Edition::Server)), "unsupported-edition");
-  EXPECT_EQ(cellText(cell(matrix, "radeon-pro-w6600", Edition::Professional)),
-            "unsupported-gpu");
+  EXPECT_EQ(cellText(cell(matrix, "radeon-pro-w6600", Edition::Professional)), "unsupported-gpu");
   EXPECT_EQ(cellText(cell(matrix, "tesla-t4", Edition::Home)), "unsupported-edition");
   // Both sides of every boundary are tried.
   EXPECT_THAT(matrix.builds, ::testing::Contains(platform::WindowsBuild{21317, 0}));
