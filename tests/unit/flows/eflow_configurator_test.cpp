@@ -1,0 +1,121 @@
+#include "framework/flows/eflow_configurator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "framework/flows/deployer.h"
+#include "framework/flows/invariants.h"
+#include "simulators/sim_backend.h"
+
+namespace hil::flows {
+namespace {
+
+using ::testing::_;
+using ::testing::Field;
+using ::testing::Invoke;
+using ::testing::StrictMock;
+
+class MockEflow : public platform::Eflow {
+public:
+  MOCK_METHOD(Result<void>, setGpu, (const platform::EflowGpuRequest&), (override));
+};
+
+scenario::HostSpec t4Server() {
+  scenario::HostSpec spec;
+  spec.edition = platform::Edition::Server;
+  spec.build = {17763, 0};
+  scenario::GpuSpec gpu;
+  gpu.model = "tesla-t4";
+  gpu.mitigationDriver = true;
+  spec.gpus.push_back(gpu);
+  return spec;
+}
+
+/// EFLOW as it behaves: Set-EflowVM configures the host the way our own flows do.
+class EflowConfiguratorTest : public ::testing::Test {
+protected:
+  EflowConfiguratorTest() {
+    ON_CALL(eflow_, setGpu).WillByDefault(Invoke([this](const platform::EflowGpuRequest& r) {
+      Deployer deployer{sim_.platform(), catalog_, rules_, log_};
+      if (!r.technique) {
+        return deployer.teardown("EFLOW").status;
+      }
+      DeployRequest request;
+      request.passthrough = *r.technique == platform::Technique::DirectDeviceAssignment
+                                ? DeployRequest::Passthrough::DirectDeviceAssignment
+                                : DeployRequest::Passthrough::ParaVirtualization;
+      request.gpuName = r.gpuName;
+      request.gpuCount = r.gpuCount;
+      return deployer.deploy(request).status;
+    }));
+  }
+
+  DeployRequest t4() {
+    DeployRequest r;
+    r.gpuName = "NVIDIA Tesla T4";
+    return r;
+  }
+
+  const data::GpuCatalog& catalog_ = data::GpuCatalog::builtin();
+  data::RulesProfile rules_ = *data::RulesProfile::builtin("eflow-2021-preview");
+  simulators::SimBackend sim_{t4Server(), catalog_, 1};
+  Log log_;
+  StrictMock<MockEflow> eflow_;
+  EflowConfigurator configurator_{sim_.platform(), eflow_, catalog_, rules_, log_};
+};
+
+TEST_F(EflowConfiguratorTest, DeployAsksSetEflowVmAndChecksTheResult) {
+  EXPECT_CALL(eflow_,
+              setGpu(::testing::AllOf(Field(&platform::EflowGpuRequest::gpuName, "NVIDIA Tesla T4"),
+                                      Field(&platform::EflowGpuRequest::gpuCount, 1),
+                                      Field(&platform::EflowGpuRequest::headless, true))));
+  const auto before = sim_.snapshot();
+
+  const auto outcome = configurator_.deploy(t4());
+
+  ASSERT_TRUE(outcome.status.has_value()) << outcome.status.error().describe();
+  EXPECT_EQ(outcome.method, "DirectDeviceAssignment");
+  ASSERT_EQ(outcome.gpus.size(), 1u);
+  StepRecord done;
+  done.technique = platform::Technique::DirectDeviceAssignment;
+  done.gpus = outcome.gpus;
+  EXPECT_TRUE(checkStep(before, before, sim_.snapshot(), done).empty());
+}
+
+TEST_F(EflowConfiguratorTest, ARejectedRequestNeverReachesEflow) {
+  // StrictMock: no setGpu call is expected.
+  auto request = t4();
+  request.gpuCount = 2;
+  const auto outcome = configurator_.deploy(request);
+  ASSERT_FALSE(outcome.status.has_value());
+  EXPECT_EQ(outcome.status.error().code, ErrorCode::GpuCount);
+}
+
+TEST_F(EflowConfiguratorTest, TeardownRemovesTheGpuWithSetEflowVmWithoutGpuArguments) {
+  EXPECT_CALL(eflow_, setGpu(_)).Times(2);
+  ASSERT_TRUE(configurator_.deploy(t4()).status.has_value());
+  const auto outcome = configurator_.teardown("EFLOW");
+  ASSERT_TRUE(outcome.status.has_value()) << outcome.status.error().describe();
+  EXPECT_EQ(sim_.snapshot().vms.at("EFLOW").assigned.size(), 0u);
+  // Nothing deployed: nothing asked of EFLOW.
+  EXPECT_TRUE(configurator_.teardown("EFLOW").changedNothing);
+}
+
+TEST_F(EflowConfiguratorTest, ASuccessThatLeavesNoGpuIsCaught) {
+  EXPECT_CALL(eflow_, setGpu(_)).WillOnce(Invoke([](const auto&) { return Result<void>{}; }));
+  const auto outcome = configurator_.deploy(t4());
+  ASSERT_FALSE(outcome.status.has_value());
+  EXPECT_EQ(outcome.status.error().code, ErrorCode::OperationFailed);
+}
+
+TEST_F(EflowConfiguratorTest, EflowsOwnFailureKeepsItsCode) {
+  EXPECT_CALL(eflow_, setGpu(_)).WillOnce(Invoke([](const auto&) -> Result<void> {
+    return fail(ErrorCode::Timeout, "Set-EflowVM did not finish");
+  }));
+  const auto outcome = configurator_.deploy(t4());
+  ASSERT_FALSE(outcome.status.has_value());
+  EXPECT_EQ(outcome.status.error().code, ErrorCode::Timeout);
+}
+
+} // namespace
+} // namespace hil::flows
