@@ -10,6 +10,7 @@
 #include "real_hw/ps_objects.h"
 #include "real_hw/real_seams.h"
 #include "simulators/sim_host.h"
+#include "tests/support/hosts.h"
 
 namespace hil::simulators {
 namespace {
@@ -23,30 +24,10 @@ using ::testing::StartsWith;
 
 constexpr auto kDeadline = std::chrono::milliseconds{30s};
 
-scenario::HostSpec t4Server() {
-  scenario::HostSpec spec;
-  spec.edition = platform::Edition::Server;
-  spec.build = {17763, 5329};
-  scenario::GpuSpec t4;
-  t4.model = "tesla-t4";
-  spec.gpus.push_back(t4);
-  return spec;
-}
-
-scenario::HostSpec geforceWin11() {
-  scenario::HostSpec spec;
-  spec.edition = platform::Edition::Professional;
-  spec.build = {22631, 0};
-  scenario::GpuSpec gpu;
-  gpu.model = "geforce-rtx-3060";
-  gpu.wslDriver = true;
-  spec.gpus.push_back(gpu);
-  return spec;
-}
-
 class SimPowerShellTest : public ::testing::Test {
 protected:
-  explicit SimPowerShellTest(const scenario::HostSpec& spec = t4Server())
+  explicit SimPowerShellTest(const scenario::HostSpec& spec = test_hosts::t4Server(false,
+                                                                                   {17763, 5329}))
       : host(spec, data::GpuCatalog::builtin(), 1), shell(host) {}
 
   ShellReply run(const std::string& command) {
@@ -260,7 +241,7 @@ TEST_F(SimPowerShellTest, TheMitigationDriverOverrideIsAnEnvironmentVariable) {
 
 class SimPowerShellGeForceTest : public SimPowerShellTest {
 protected:
-  SimPowerShellGeForceTest() : SimPowerShellTest(geforceWin11()) {}
+  SimPowerShellGeForceTest() : SimPowerShellTest(test_hosts::geforceWorkstation()) {}
 };
 
 TEST_F(SimPowerShellGeForceTest, PartitionableGpusAndAdaptersThroughTheRealSeams) {

@@ -6,6 +6,7 @@
 #include "framework/flows/deployer.h"
 #include "framework/flows/invariants.h"
 #include "simulators/sim_backend.h"
+#include "tests/support/hosts.h"
 
 namespace hil::flows {
 namespace {
@@ -19,17 +20,6 @@ class MockEflow : public platform::Eflow {
 public:
   MOCK_METHOD(Result<void>, setGpu, (const platform::EflowGpuRequest&), (override));
 };
-
-scenario::HostSpec t4Server() {
-  scenario::HostSpec spec;
-  spec.edition = platform::Edition::Server;
-  spec.build = {17763, 0};
-  scenario::GpuSpec gpu;
-  gpu.model = "tesla-t4";
-  gpu.mitigationDriver = true;
-  spec.gpus.push_back(gpu);
-  return spec;
-}
 
 /// EFLOW as it behaves: Set-EflowVM configures the host the way our own flows do.
 class EflowConfiguratorTest : public ::testing::Test {
@@ -58,7 +48,7 @@ protected:
 
   const data::GpuCatalog& catalog_ = data::GpuCatalog::builtin();
   data::RulesProfile rules_ = *data::RulesProfile::builtin("eflow-2021-preview");
-  simulators::SimBackend sim_{t4Server(), catalog_, 1};
+  simulators::SimBackend sim_{test_hosts::t4Server(/*mitigationDriver=*/true), catalog_, 1};
   Log log_;
   StrictMock<MockEflow> eflow_;
   EflowConfigurator configurator_{sim_.platform(), eflow_, catalog_, rules_, log_};

@@ -16,6 +16,7 @@
 #include "framework/flows/invariants.h"
 #include "framework/platform/operations.h"
 #include "simulators/sim_backend.h"
+#include "tests/support/hosts.h"
 
 namespace hil::flows {
 namespace {
@@ -23,27 +24,6 @@ namespace {
 using scenario::FaultKind;
 using scenario::FaultSpec;
 using ::testing::IsEmpty;
-
-scenario::HostSpec t4Server() {
-  scenario::HostSpec spec;
-  spec.edition = platform::Edition::Server;
-  spec.build = {17763, 0};
-  scenario::GpuSpec gpu;
-  gpu.model = "tesla-t4";
-  spec.gpus.push_back(gpu);
-  return spec;
-}
-
-scenario::HostSpec geforceWorkstation() {
-  scenario::HostSpec spec;
-  spec.edition = platform::Edition::Professional;
-  spec.build = {22631, 0};
-  scenario::GpuSpec gpu;
-  gpu.model = "geforce-rtx-3060";
-  gpu.wslDriver = true;
-  spec.gpus.push_back(gpu);
-  return spec;
-}
 
 DeployRequest request(const char* name) {
   DeployRequest r;
@@ -70,7 +50,7 @@ class CrashRecoveryTest : public testing::TestWithParam<CrashCase> {};
 
 TEST_P(CrashRecoveryTest, RecoveryRollsTheHostBack) {
   const auto& param = GetParam();
-  auto spec = param.gpuPv ? geforceWorkstation() : t4Server();
+  auto spec = param.gpuPv ? test_hosts::geforceWorkstation() : test_hosts::t4Server();
   spec.faults.push_back(FaultSpec{param.op, FaultKind::Crash, 1, param.after, 0});
   simulators::SimBackend sim{spec, data::GpuCatalog::builtin(), 1};
   const auto rules = *data::RulesProfile::builtin("eflow-2021-preview");
@@ -139,7 +119,7 @@ INSTANTIATE_TEST_SUITE_P(EveryMutatingStep, CrashRecoveryTest, testing::ValuesIn
                          caseName);
 
 TEST(RecoveryTest, ATeardownCutShortIsRolledBackToTheDeployment) {
-  auto spec = t4Server();
+  auto spec = test_hosts::t4Server();
   spec.faults.push_back(FaultSpec{"hyperv.mount-host-device", FaultKind::Crash, 1, true, 0});
   simulators::SimBackend sim{spec, data::GpuCatalog::builtin(), 1};
   const auto rules = *data::RulesProfile::builtin("eflow-2021-preview");
@@ -161,7 +141,7 @@ TEST(RecoveryTest, ATeardownCutShortIsRolledBackToTheDeployment) {
 }
 
 TEST(RecoveryTest, ACrashAfterTheLastOperationFindsTheFlowFinished) {
-  auto spec = t4Server();
+  auto spec = test_hosts::t4Server();
   spec.faults.push_back(FaultSpec{"guest.run", FaultKind::Crash, 1, true, 0});
   simulators::SimBackend sim{spec, data::GpuCatalog::builtin(), 1};
   const auto rules = *data::RulesProfile::builtin("eflow-2021-preview");
@@ -184,7 +164,7 @@ TEST(RecoveryTest, ACrashAfterTheLastOperationFindsTheFlowFinished) {
 }
 
 TEST(RecoveryTest, NothingToRecoverChangesNothing) {
-  simulators::SimBackend sim{t4Server(), data::GpuCatalog::builtin(), 1};
+  simulators::SimBackend sim{test_hosts::t4Server(), data::GpuCatalog::builtin(), 1};
   MemoryFlowStore store;
   Log log;
   const auto before = sim.snapshot();
@@ -197,7 +177,7 @@ TEST(RecoveryTest, NothingToRecoverChangesNothing) {
 }
 
 TEST(RecoveryTest, ADeployRefusesToStartOverAnUnfinishedJournal) {
-  auto spec = t4Server();
+  auto spec = test_hosts::t4Server();
   spec.faults.push_back(FaultSpec{"hyperv.dismount-host-device", FaultKind::Crash, 1, false, 0});
   simulators::SimBackend sim{spec, data::GpuCatalog::builtin(), 1};
   const auto rules = *data::RulesProfile::builtin("eflow-2021-preview");
@@ -216,7 +196,7 @@ TEST(RecoveryTest, ADeployRefusesToStartOverAnUnfinishedJournal) {
 }
 
 TEST(RecoveryTest, TheJournalIsSavedBeforeEveryMutatingOperation) {
-  simulators::SimBackend sim{t4Server(), data::GpuCatalog::builtin(), 1};
+  simulators::SimBackend sim{test_hosts::t4Server(), data::GpuCatalog::builtin(), 1};
   const auto rules = *data::RulesProfile::builtin("eflow-2021-preview");
   MemoryFlowStore store;
   Log log;
