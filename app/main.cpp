@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/standin_command.h"
 #include "framework/core/xml.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
@@ -298,8 +299,12 @@ std::string sessionMarker() {
 }
 
 int runCommand(const RunArgs& args) {
-  if (args.backend != "sim" && (!args.state.empty() || !args.faults.empty())) {
-    throw BadInput{"--state and --fault belong to the sim backend: a real host fails by itself"};
+  if (args.backend != "sim" && !args.state.empty()) {
+    throw BadInput{"--state belongs to the sim backend: a real host keeps its own state"};
+  }
+  if (args.backend == "replay" && !args.faults.empty()) {
+    throw BadInput{"--fault belongs to the sim backend and stand-in rigs: a replay answers as "
+                   "the recording did"};
   }
   if (args.backend == "replay" && args.transcripts.empty()) {
     throw BadInput{"--backend replay needs --transcripts DIR"};
@@ -374,9 +379,17 @@ int runCommand(const RunArgs& args) {
     if (!rig) {
       throw BadInput{toString(rig.error())};
     }
+    if (!rig->standin && !args.faults.empty()) {
+      throw BadInput{fmt::format("--fault: rig {} is a real host, which fails by itself; faults "
+                                 "are injected on the simulator and on stand-in rigs",
+                                 args.rig)};
+    }
     auto shell = real_hw::openPersistentShell(rig->shell, real_hw::ShellDialect::PowerShell,
                                               sessionMarker());
     realBackends.emplace(std::move(*rig), std::move(shell), clock, args.record);
+    if (data::RulesProfile::builtin(args.rules)) {
+      realBackends->setStandInRules(args.rules);
+    }
   }
   const runner::BackendFactory& backends =
       replayBackends  ? static_cast<const runner::BackendFactory&>(*replayBackends)
@@ -945,6 +958,8 @@ int main(int argc, char** argv) {
   recover->add_option("--backend", recoverBackend, "sim")->check(CLI::IsMember({"sim"}));
   recover->add_option("--state", recoverState, "The state folder of `hil run --state`")->required();
 
+  const app::StandInCommand standin{app};
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -985,6 +1000,9 @@ int main(int argc, char** argv) {
     }
     if (recover->parsed()) {
       return recoverCommand(recoverBackend, recoverState);
+    }
+    if (standin.parsed()) {
+      return standin.run();
     }
   } catch (const BadInput& e) {
     fmt::print(stderr, "{}\n", e.message);

@@ -1,16 +1,18 @@
 include(GoogleTest)
 find_package(GTest REQUIRED)
 
-# hil_add_test(name SOURCES a.cpp ... LABELS unit LIBS hil::flows ...)
-# One GoogleTest binary; each TEST becomes a CTest test carrying the labels.
+# hil_add_test(name SOURCES a.cpp ... LABELS unit LIBS hil::flows ... [PREFIX ssh.])
+# One GoogleTest binary; each TEST becomes a CTest test carrying the labels (its name after
+# PREFIX, if given).
 function(hil_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LABELS;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX" "SOURCES;LABELS;LIBS" ${ARGN})
   if(NOT ARG_SOURCES)
     set(ARG_SOURCES ${name}.cpp)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main hil::warnings)
   gtest_discover_tests(${name}
+    TEST_PREFIX "${ARG_PREFIX}"
     PROPERTIES LABELS "${ARG_LABELS}"
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     DISCOVERY_TIMEOUT 60)

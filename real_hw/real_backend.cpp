@@ -2,11 +2,14 @@
 
 #include <filesystem>
 
+#include <stdlib.h>
+
 #include <fmt/format.h>
 
 #include "framework/flows/deployer.h"
 #include "framework/flows/eflow_configurator.h"
 #include "framework/runner/state_dir.h"
+#include "real_hw/standin_rig.h"
 
 namespace hil::real_hw {
 
@@ -101,7 +104,32 @@ std::unique_ptr<flows::Configurator> RealBackend::configurator(const data::GpuCa
 RealBackendFactory::RealBackendFactory(Rig rig, std::unique_ptr<ShellSession> shell,
                                        const Clock& clock, std::string recordDir)
     : rig_(std::move(rig)), shell_(std::move(shell)), clock_(clock),
-      recordDir_(std::move(recordDir)) {}
+      recordDir_(std::move(recordDir)) {
+  if (!rig_.standin) {
+    return;
+  }
+  auto& standin = *rig_.standin;
+  std::error_code ec;
+  if (standin.hil.empty()) {
+    standin.hil = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  }
+  if (standin.state.empty()) {
+    // A host of its own for this run, removed when the run ends.
+    std::string pattern =
+        (std::filesystem::temp_directory_path(ec) / "hil-standin-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) {
+      temporaryState_ = standin.state = pattern;
+    }
+  }
+  standinShell_ = std::make_unique<StandInShell>(*shell_, standin);
+}
+
+RealBackendFactory::~RealBackendFactory() {
+  if (!temporaryState_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temporaryState_, ec);
+  }
+}
 
 namespace {
 
@@ -120,11 +148,11 @@ private:
 };
 
 /// Owns what a backend borrows (a recorder or a replayed transcript) for the scenario's life.
-template <class Owned> class Owning : public RealBackend {
+template <class Owned, class Base = RealBackend> class Owning : public Base {
 public:
   Owning(std::unique_ptr<Owned> owned, ShellSession& shell, RealOptions options, RigMode mode,
          const Clock& clock, std::function<Result<void>()> onFinish)
-      : RealBackend(shell, std::move(options), mode, clock, std::move(onFinish)),
+      : Base(shell, std::move(options), mode, clock, std::move(onFinish)),
         owned_(std::move(owned)) {}
 
 private:
@@ -134,28 +162,45 @@ private:
 } // namespace
 
 Result<std::unique_ptr<runner::Backend>>
-RealBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t /*seed*/,
+RealBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t seed,
                            const std::vector<scenario::FaultSpec>& extraFaults) const {
-  if (!extraFaults.empty() || !scenario.host.faults.empty()) {
+  const bool standin = rig_.standin.has_value();
+  if (!standin && (!extraFaults.empty() || !scenario.host.faults.empty())) {
     return fail(ErrorCode::InvalidRequest,
                 "faults are injected on the simulator only; a real rig fails by itself");
   }
   RealOptions options;
   options.vm = rig_.vm;
   options.deadline = std::chrono::seconds(rig_.deadlineSeconds);
+  ShellSession& shell = standin ? *standinShell_ : *shell_;
+  if (standin) {
+    // The stand-in's host is the scenario's own, faults and all; its VM is the scenario's.
+    options.vm = scenario.host.vm.name;
+    HIL_TRY(resetStandIn(shell, options.deadline, scenario, seed, extraFaults,
+                         scenario.rules.empty() ? standinRules_ : scenario.rules));
+  }
   if (recordDir_.empty()) {
-    return std::make_unique<RealBackend>(*shell_, options, rig_.mode, clock_);
+    if (standin) {
+      return std::make_unique<StandInBackend>(shell, options, rig_.mode, clock_);
+    }
+    return std::make_unique<RealBackend>(shell, options, rig_.mode, clock_);
   }
   Transcript transcript;
   transcript.scenario = scenario.name;
-  transcript.source = "hardware";
+  transcript.source = standin ? "documentation" : "hardware";
   transcript.rig = rig_.name;
   transcript.note =
-      fmt::format("Recorded on rig {} ({}) by hil run --record.", rig_.name, rig_.rigClass);
+      standin
+          ? fmt::format("Recorded from real PowerShell and gpu-hil's stand-in module (rig {}) "
+                        "by hil run --record; no Windows host was involved.",
+                        rig_.name)
+          : fmt::format("Recorded on rig {} ({}) by hil run --record.", rig_.name, rig_.rigClass);
   auto recorder = std::make_unique<Recorder>(
-      *shell_, std::move(transcript),
+      shell, std::move(transcript),
       (std::filesystem::path{recordDir_} / (scenario.name + ".xml")).string());
   auto* raw = recorder.get();
+  // Recorded as a rig is: the host state read through the query cmdlets, which the transcript
+  // keeps, so that the replay backend can answer them.
   return std::make_unique<Owning<Recorder>>(std::move(recorder), raw->session(), options, rig_.mode,
                                             clock_, [raw] { return raw->write(); });
 }

@@ -31,6 +31,9 @@ public:
                                                     const data::RulesProfile& rules, Log& log,
                                                     flows::FlowStore* store) override;
 
+protected:
+  [[nodiscard]] Log* log() const { return log_; }
+
 private:
   RealSeams seams_;
   RealOptions options_;
@@ -47,6 +50,12 @@ class RealBackendFactory : public runner::BackendFactory {
 public:
   RealBackendFactory(Rig rig, std::unique_ptr<ShellSession> shell, const Clock& clock,
                      std::string recordDir = {});
+  ~RealBackendFactory() override;
+  RealBackendFactory(const RealBackendFactory&) = delete;
+  RealBackendFactory& operator=(const RealBackendFactory&) = delete;
+  /// The rules profile a stand-in rig's EFLOW applies when a scenario names none (a built-in
+  /// profile's name; default eflow-2021-preview).
+  void setStandInRules(std::string rules) { standinRules_ = std::move(rules); }
   std::string name() const override { return "real"; }
   std::string rigClass() const override { return rig_.rigClass; }
   std::optional<std::string> skipReason(const scenario::Scenario& scenario) const override {
@@ -59,6 +68,9 @@ public:
 private:
   Rig rig_;
   std::unique_ptr<ShellSession> shell_;
+  std::unique_ptr<ShellSession> standinShell_; // over shell_, on a stand-in rig
+  std::string temporaryState_;                 // a stand-in state folder made for this run
+  std::string standinRules_;
   const Clock& clock_;
   std::string recordDir_;
 };

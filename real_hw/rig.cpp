@@ -1,6 +1,7 @@
 #include "real_hw/rig.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,29 @@ namespace hil::real_hw {
 std::vector<std::string> defaultPowerShell() {
   return {"powershell.exe", "-NoLogo", "-NoProfile", "-NonInteractive", "-Command", "-"};
 }
+
+std::vector<std::string> defaultStandInPowerShell() {
+#ifdef HIL_PWSH_DEFAULT
+  const std::string pwsh = HIL_PWSH_DEFAULT;
+#else
+  const std::string pwsh = "pwsh";
+#endif
+  return {pwsh, "-NoLogo", "-NoProfile", "-NonInteractive", "-Command", "-"};
+}
+
+namespace {
+
+/// A path of the rig file, relative to the rig file's folder.
+std::string besideRigFile(const std::string& file, std::string path) {
+  if (path.empty() || std::filesystem::path{path}.is_absolute()) {
+    return path;
+  }
+  return (std::filesystem::absolute(std::filesystem::path{file}).parent_path() / path)
+      .lexically_normal()
+      .string();
+}
+
+} // namespace
 
 Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog& catalog) {
   auto doc = xml::Document::parse(std::move(text), file);
@@ -30,7 +54,7 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
     if (auto mode = root.choice("mode", {"hyperv", "eflow"})) {
       rig.mode = *mode == "eflow" ? RigMode::Eflow : RigMode::HyperV;
     }
-    for (auto node : root.children({"shell", "vm", "windows", "gpu", "deadline"})) {
+    for (auto node : root.children({"shell", "vm", "windows", "gpu", "deadline", "standin"})) {
       xml::Element el{*doc, node, out};
       const std::string_view name = node.name();
       if (name == "shell") {
@@ -61,6 +85,13 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
         const auto count = el.integer("count", 1, 16).value_or(1);
         rig.gpus.emplace_back(model, static_cast<int>(count));
         el.children({});
+      } else if (name == "standin") {
+        StandIn standin;
+        standin.module = besideRigFile(file, el.required("module").value_or(""));
+        standin.hil = besideRigFile(file, el.optional("hil").value_or(""));
+        standin.state = besideRigFile(file, el.optional("state").value_or(""));
+        el.children({});
+        rig.standin = std::move(standin);
       } else {
         rig.deadlineSeconds = static_cast<int>(el.integer("seconds", 1, 86400, true).value_or(300));
         el.children({});
@@ -68,7 +99,7 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
     }
   }
   if (rig.shell.empty()) {
-    rig.shell = defaultPowerShell();
+    rig.shell = rig.standin ? defaultStandInPowerShell() : defaultPowerShell();
   }
   if (!out.empty()) {
     sortByLine(out);
@@ -78,6 +109,9 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
 }
 
 std::optional<std::string> rigMismatch(const Rig& rig, const scenario::Scenario& scenario) {
+  if (rig.standin) {
+    return std::nullopt; // its host is the scenario's own
+  }
   std::string has;
   for (const auto& [model, count] : rig.gpus) {
     has += has.empty() ? "" : ", ";

@@ -17,6 +17,18 @@ enum class RigMode {
   Eflow,  // EFLOW's Set-EflowVM configures it; gpu-hil checks prerequisites and the result
 };
 
+/// A stand-in rig: a real PowerShell with gpu-hil's stand-in module (simulators/powershell)
+/// instead of a Windows host. Its host is set up from each scenario's <host> (faults included),
+/// so every scenario runs, as on the simulator, but through real PowerShell.
+///   <standin module="../simulators/powershell/HilStandIn/HilStandIn.psd1" hil="..." state="..."/>
+/// Relative paths are relative to the rig file's folder; the paths are the stand-in machine's
+/// (the controller's own when the shell is local or reaches this machine).
+struct StandIn {
+  std::string module; // the module manifest, HilStandIn.psd1
+  std::string hil;    // the hil that keeps the host (default: the one running)
+  std::string state;  // the host's state folder (default: a new temporary folder per run)
+};
+
 /// A real rig (XML file): how to reach its host, its VM, and what it has.
 ///   <rig name="t4-lab-01" class="t4-server" mode="hyperv">
 ///     <shell><arg>ssh</arg><arg>-T</arg><arg>admin@t4-lab-01</arg><arg>pwsh</arg>...</shell>
@@ -34,6 +46,7 @@ struct Rig {
   std::optional<platform::Edition> edition;
   std::vector<std::pair<std::string, int>> gpus; // catalog id, count
   int deadlineSeconds = 300;
+  std::optional<StandIn> standin;
   std::string file;
 };
 
@@ -48,5 +61,9 @@ struct Rig {
 
 /// The default shell on a Windows controller.
 [[nodiscard]] std::vector<std::string> defaultPowerShell();
+
+/// The default shell of a stand-in rig: the PowerShell 7 this build found (HIL_PWSH), reading
+/// commands on its standard input.
+[[nodiscard]] std::vector<std::string> defaultStandInPowerShell();
 
 } // namespace hil::real_hw

@@ -129,8 +129,8 @@ struct Certification {
   std::vector<Entry> entries; // by scenario, then rig class
 };
 
-/// The rig class a result came from: its rig-class property, else "sim" for the sim backend,
-/// else its backend, else "unknown".
+/// The rig class a result came from: its rig-class property, else its backend ("sim" for the
+/// simulator, "pester" for Pester's JUnit: see readJunit), else "unknown".
 [[nodiscard]] std::string rigClassOf(const runner::CaseResult& result);
 
 /// Judges the results against the policy. For each scenario and rig class the newest result

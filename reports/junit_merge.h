@@ -21,7 +21,9 @@ struct JunitInput {
 /// distinct values joined with " | ", the earliest timestamp kept. Suites that share a name but
 /// not a backend or rig stay apart, each renamed "<name> [<backend>/<rig>]" ("unknown" for a
 /// missing property); such a suffix is recognised when a merged file is merged again. Suites
-/// keep the order of their first appearance; the run's time is the sum of the inputs'.
+/// keep the order of their first appearance; the run's time is the sum of the inputs'. Pester's
+/// suites (readJunit gives them backend=pester and rig=<machine-name>) keep Pester's names and
+/// stay apart from gpu-hil's in the same way.
 [[nodiscard]] Parsed<runner::RunReport> mergeJunit(const std::vector<JunitInput>& inputs);
 
 } // namespace hil::reports

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -43,6 +45,17 @@ std::vector<std::string> lines(std::string_view text) {
   return result;
 }
 
+/// Pester (PowerShell's test framework) writes its run environment into every <testsuite>'s
+/// properties, junit-version and framework-version among them, and no backend.
+bool isPesterSuite(const std::map<std::string, std::string>& properties) {
+  return properties.contains("junit-version") && properties.contains("framework-version") &&
+         !properties.contains("backend");
+}
+
+std::string firstLine(std::string_view text) {
+  return std::string{text.substr(0, text.find_first_of("\r\n"))};
+}
+
 class Reader {
 public:
   Reader(const xml::Document& doc, Diagnostics& out) : doc_(doc), out_(out) {}
@@ -55,16 +68,27 @@ public:
     if (suite.name.empty()) {
       error(node, "<testsuite> has no name");
     }
+    // Properties first, wherever they stand: every case carries its suite's.
+    for (auto properties : node.children("properties")) {
+      for (auto property : properties.children("property")) {
+        suite.properties[property.attribute("name").value()] = property.attribute("value").value();
+      }
+    }
+    const bool pester = isPesterSuite(suite.properties);
+    if (pester) {
+      // Pester's suite keeps its name (the test file); backend and rig keep it apart from
+      // gpu-hil's suites in a merge and make its cases the rig class "pester" in certify.
+      suite.properties["backend"] = "pester";
+      if (const auto machine = suite.properties.find("machine-name");
+          machine != suite.properties.end() && !machine->second.empty()) {
+        suite.properties["rig"] = machine->second;
+      }
+    }
     std::vector<pugi::xml_node> nested;
     for (auto child : node.children()) {
       const std::string_view name = child.name();
-      if (name == "properties") {
-        for (auto property : child.children("property")) {
-          suite.properties[property.attribute("name").value()] =
-              property.attribute("value").value();
-        }
-      } else if (name == "testcase") {
-        suite.cases.push_back(testcase(child, suite));
+      if (name == "testcase") {
+        suite.cases.push_back(testcase(child, suite, pester));
       } else if (name == "testsuite") {
         nested.push_back(child);
       }
@@ -82,7 +106,7 @@ private:
     out_.push_back({doc_.file(), doc_.lineOf(node), std::move(message)});
   }
 
-  CaseResult testcase(pugi::xml_node node, const SuiteResult& suite) {
+  CaseResult testcase(pugi::xml_node node, const SuiteResult& suite, bool pester) {
     CaseResult c;
     c.name = node.attribute("name").value();
     c.suite = node.attribute("classname") ? node.attribute("classname").value() : suite.name;
@@ -102,13 +126,19 @@ private:
           if (c.failureType.empty()) {
             c.failureType = std::string{name};
           }
+          if (pester) {
+            // Pester's message is Should's whole explanation, its text where it failed.
+            c.failureDetail += c.failureMessage + "\n";
+            c.failureMessage = firstLine(c.failureMessage);
+          }
         }
         c.failureDetail += child.text().get();
       } else if (name == "skipped" && c.status == CaseStatus::Passed) {
         c.status = CaseStatus::Skipped;
-        c.skipReason = child.text().get();
+        // Pester puts the reason (Set-ItResult -Because) in message, a stack trace in the text.
+        c.skipReason = pester ? child.attribute("message").value() : child.text().get();
         if (c.skipReason.empty()) {
-          c.skipReason = child.attribute("message").value();
+          c.skipReason = pester ? child.text().get() : child.attribute("message").value();
         }
       } else if (name == "system-out") {
         auto more = lines(child.text().get());

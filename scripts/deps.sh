@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gpu-hil needs, only those that are missing.
-# A run with everything installed is silent, fast and touches no network.
+# Installs what gpu-hil needs, only what is missing: the Debian 12 packages, then PowerShell
+# 7.6.9 (a .NET tool) and Pester 6.2.0 (a NuGet package) into the tools folder that
+# scripts/tools.sh names. A run with everything installed is silent, fast and touches no network.
 # Extra packages: HIL_EXTRA_PACKAGES="pkg1 pkg2" scripts/deps.sh
+# HIL_NO_POWERSHELL=1: leave PowerShell and Pester out (the powershell-labelled tests then fail
+# with the reason; CMake says so).
 set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/tools.sh
+source "$root/scripts/tools.sh"
 
 # The one list of what the project needs.
 packages=(
@@ -23,6 +30,8 @@ packages=(
   chromium            # tests/browser: renders the certification report headless
   fonts-liberation    # ... with real fonts (chromium only recommends them)
   fonts-dejavu-core
+  openssh-server      # tests/ssh: a real sshd on loopback, started by the tests themselves
+  openssh-client
 )
 
 extra=()
@@ -41,7 +50,37 @@ for pkg in "${packages[@]}"; do
   fi
 done
 
+install_powershell() {
+  [[ "${HIL_NO_POWERSHELL:-}" == 1 ]] && return 0
+  if [[ ! -x "$hil_pwsh" ]]; then
+    if ! command -v dotnet >/dev/null 2>&1; then
+      echo "deps.sh: no dotnet on PATH: install the .NET SDK, or PowerShell $hil_pwsh_version" \
+        "yourself and configure with -DHIL_PWSH=/path/to/pwsh" >&2
+      exit 1
+    fi
+    echo "deps.sh: installing PowerShell $hil_pwsh_version into ${hil_pwsh%/pwsh}"
+    dotnet tool install PowerShell --version "$hil_pwsh_version" --tool-path "${hil_pwsh%/pwsh}" \
+      >/dev/null
+  fi
+  if [[ ! -f "$hil_pester" ]]; then
+    # Pester is a NuGet package: a throwaway project downloads it into the tools folder.
+    local project
+    project=$(mktemp -d)
+    cat >"$project/pester.csproj" <<CSPROJ
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$hil_pester_version]" /></ItemGroup>
+</Project>
+CSPROJ
+    echo "deps.sh: installing Pester $hil_pester_version into $hil_tools_dir"
+    dotnet restore "$project/pester.csproj" --packages "$hil_tools_dir/pester-$hil_pester_version" \
+      >/dev/null
+    rm -rf "$project"
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
+  install_powershell
   exit 0
 fi
 
@@ -60,3 +99,5 @@ echo "deps.sh: installing ${missing[*]}"
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+install_powershell

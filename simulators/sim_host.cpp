@@ -138,7 +138,12 @@ Result<void> SimHost::enter(std::string_view op, std::string_view detail) {
                               commandDeadline.count()));
     }
     trace(fmt::format("{} {} #{}: injected error", op, detail, occurrence));
-    Error error{ErrorCode::OperationFailed, faultMessage(op), {std::string{op}}};
+    // Start-VM's failure is the VM not starting, whatever the cause ("'EFLOW' failed to start.
+    // Job failed with error code ..."): vm-start-failed, as the Real seam reads every Start-VM
+    // error. Every other injected error is operation-failed.
+    const auto code =
+        op == "hyperv.start-vm" ? ErrorCode::VmStartFailed : ErrorCode::OperationFailed;
+    Error error{code, faultMessage(op), {std::string{op}}};
     return std::unexpected(std::move(error));
   }
   if (const auto known = platform::findOperation(op); known && known->mutating) {

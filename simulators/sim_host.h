@@ -80,6 +80,21 @@ public:
   [[nodiscard]] ManualClock& clock() { return clock_; }
   [[nodiscard]] SeededRandom& random() { return random_; }
   void setLog(Log* log) { log_ = log; }
+  /// What a run has counted so far: how often each operation was called, a crash an operation
+  /// that took effect has scheduled, and whether faults still fire. A host that lives across
+  /// processes (the stand-in rig's) keeps it beside the host file.
+  struct RunState {
+    std::map<std::string, int, std::less<>> calls;
+    std::optional<SimulatedCrash> pendingCrash;
+    bool faultsEnabled = true;
+  };
+  [[nodiscard]] RunState runState() const { return {calls_, pendingCrash_, faultsEnabled_}; }
+  void restoreRunState(RunState state) {
+    calls_ = std::move(state.calls);
+    pendingCrash_ = std::move(state.pendingCrash);
+    faultsEnabled_ = state.faultsEnabled;
+  }
+
   /// Operations in the order they were called, with their occurrence numbers.
   [[nodiscard]] const std::vector<std::pair<std::string, int>>& reached() const { return reached_; }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/core/diagnostic.h"
 #include "framework/platform/hyperv.h"
 
 namespace hil::flows {
@@ -39,5 +40,11 @@ struct HostState {
   bool operator==(const HostState&) const = default;
   [[nodiscard]] const GpuPlacement* gpuAt(const platform::LocationPath& location) const;
 };
+
+/// The host state as XML (<gpu-hil-host-state version="1">), for a host that lives in another
+/// process: the stand-in rig reports it so that the controller reads the host without going
+/// through the cmdlets that faults target.
+[[nodiscard]] std::string formatHostState(const HostState& state);
+[[nodiscard]] Parsed<HostState> parseHostState(std::string text, std::string file);
 
 } // namespace hil::flows

@@ -1,5 +1,9 @@
 #include "reports/certify.h"
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <pugixml.hpp>
@@ -353,6 +357,66 @@ TEST(CertifyTest, RigClassFallsBackToTheBackend) {
   c.properties = {{"backend", "sim"}, {"rig-class", "t4-server"}};
   EXPECT_EQ(rigClassOf(c), "t4-server");
   EXPECT_EQ(rigClassOf(CaseResult{}), "unknown");
+}
+
+TEST(CertifyTest, PesterTestcasesCountOnTheRigClassPester) {
+  // Real Pester 6.2 output (tests/powershell/pester/make_sample.sh); tests run from the root.
+  std::ifstream file("tests/data/pester-junit.xml");
+  ASSERT_TRUE(file) << "tests/data/pester-junit.xml (tests run from the project root)";
+  std::stringstream text;
+  text << file.rdbuf();
+  auto pester = readCertifyInput(text.str(), "pester.xml");
+  ASSERT_TRUE(pester) << toString(pester.error());
+  const auto ran = *parseTimestamp(pester->report.suites[0].timestamp);
+  EXPECT_EQ(rigClassOf(pester->report.suites[0].cases[0]), "pester");
+
+  Requirement mirrors;
+  mirrors.id = "pester-mirrors";
+  mirrors.scenarios = {"GpuPassthrough.*"};
+  mirrors.rigClasses = {"pester"};
+  Requirement teardown = mirrors;
+  teardown.id = "pester-teardown";
+  teardown.scenarios = {"Teardown.restores the VM settings"};
+  auto p = policy({require("dda", {"dda"}), mirrors, teardown});
+  p.maxAgeDays = 7;
+  const auto cert = certify(p, {input(allPassing()), *pester}, library(), ran + 1h);
+
+  EXPECT_FALSE(cert.certified);
+  EXPECT_THAT(cert.rigClasses, ::testing::ElementsAre("sim", "pester"));
+  ASSERT_EQ(cert.requirements.size(), 3u);
+  EXPECT_TRUE(cert.requirements[0].passed); // gpu-hil's own results are judged as before
+  EXPECT_FALSE(cert.requirements[1].passed);
+  EXPECT_EQ(cert.requirements[1].scenarios, 5u);
+  EXPECT_TRUE(cert.requirements[2].passed);
+
+  // A Pester failure names Should's first line; every skip and inconclusive is a reason.
+  std::vector<std::string> reasons;
+  for (const auto& reason : cert.reasons) {
+    EXPECT_EQ(reason.rigClass, "pester");
+    reasons.push_back(reason.text);
+  }
+  EXPECT_THAT(
+      reasons,
+      ::testing::ElementsAre(
+          "pester-mirrors on pester: GpuPassthrough.rollback.faults/"
+          "dda-fault-add-assignable-device-error was skipped: Exception: is skipped, because no "
+          "rig with a T4",
+          "pester-mirrors on pester: GpuPassthrough.rollback.faults/"
+          "gpupv-fault-add-partition-adapter-error was skipped: Exception: is inconclusive, "
+          "because the VM did not answer",
+          "pester-mirrors on pester: GpuPassthrough.rules/gpu-name-not-found failed: failure: "
+          "Expected strings to be the same, but they were different.",
+          "pester-mirrors on pester: GpuPassthrough.rules/home-t4-unsupported-edition was "
+          "skipped: no reason given"));
+
+  // Pester's local, zone-less timestamps age like ours.
+  const auto later = certify(p, {*pester}, library(), ran + std::chrono::days{8});
+  EXPECT_FALSE(later.requirements[2].passed);
+  const auto entry = std::find_if(later.entries.begin(), later.entries.end(), [](const Entry& e) {
+    return e.scenario == "Teardown.restores the VM settings";
+  });
+  ASSERT_NE(entry, later.entries.end());
+  EXPECT_EQ(entry->finding, Finding::Stale);
 }
 
 TEST(CertificateTest, RecordsPolicyInputsVerdictAndOutcomes) {

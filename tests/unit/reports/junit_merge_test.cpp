@@ -1,6 +1,8 @@
 #include "reports/junit_merge.h"
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@ using hil::runner::CaseStatus;
 using hil::runner::RunReport;
 using hil::runner::SuiteResult;
 using testing::ElementsAre;
+using testing::EndsWith;
 using testing::HasSubstr;
 
 namespace {
@@ -196,6 +199,51 @@ TEST(JunitMerge, SuitesWithoutBackendOrRigPropertiesMergeByName) {
               ElementsAre("pytest [unknown/unknown]", "pytest [sim/simulator]"));
   EXPECT_THAT(caseNames(report.suites[0]), ElementsAre("t1", "t2"));
   EXPECT_FALSE(report.suites[0].properties.contains("backend"));
+}
+
+/// Real Pester 6.2 output (tests/powershell/pester/make_sample.sh); tests run from the root.
+JunitInput pesterSample() {
+  std::ifstream in("tests/data/pester-junit.xml");
+  EXPECT_TRUE(in) << "tests/data/pester-junit.xml (tests run from the project root)";
+  std::stringstream text;
+  text << in.rdbuf();
+  return {"pester-junit.xml", text.str()};
+}
+
+TEST(JunitMerge, PesterSuitesStayApartUnderPestersNames) {
+  const auto pester = pesterSample();
+  const auto report =
+      merged({fileOf("sim.xml",
+                     {suiteOf("dda/t4-dda-server-2019.xml", "sim", "simulator",
+                              {caseOf("t4-dda-server-2019", CaseStatus::Passed, 1)})},
+                     1),
+              pester});
+  ASSERT_EQ(report.suites.size(), 3U);
+  EXPECT_EQ(report.suites[0].name, "dda/t4-dda-server-2019.xml");
+  EXPECT_THAT(report.suites[1].name, EndsWith("/sample/Outcomes.Sample.ps1")); // Pester's name
+  EXPECT_THAT(report.suites[2].name, EndsWith("/sample/Teardown.Sample.ps1"));
+  EXPECT_EQ(report.suites[1].properties.at("backend"), "pester");
+  EXPECT_EQ(report.count(CaseStatus::Passed), 3);
+  EXPECT_EQ(report.count(CaseStatus::Failed), 1);
+  EXPECT_EQ(report.count(CaseStatus::Skipped), 3);
+
+  // The same Pester file twice (a rerun) is one suite; from another machine, another suite.
+  auto elsewhere = pester;
+  const auto at = elsewhere.text.find("name=\"machine-name\" value=\"");
+  ASSERT_NE(at, std::string::npos);
+  elsewhere.text.insert(at + std::string_view{"name=\"machine-name\" value=\""}.size(), "ci-");
+  const auto twice = merged({pester, pester, elsewhere});
+  ASSERT_EQ(twice.suites.size(), 3U);
+  EXPECT_EQ(twice.suites[0].cases.size(), 10U);
+  EXPECT_THAT(twice.suites[0].name, EndsWith("Outcomes.Sample.ps1 [pester/" +
+                                             twice.suites[0].properties.at("machine-name") + "]"));
+  EXPECT_THAT(twice.suites[2].name, HasSubstr("Outcomes.Sample.ps1 [pester/ci-"));
+
+  // Merged again, the written file keeps them as they were.
+  const auto again = merged({{"merged.xml", toJunitXml(report)}});
+  EXPECT_EQ(suiteNames(again), suiteNames(report));
+  EXPECT_EQ(again.suites[1].properties.at("backend"), "pester");
+  EXPECT_EQ(again.count(CaseStatus::Skipped), 3);
 }
 
 TEST(JunitMerge, AnyMalformedInputFailsTheMergeNamingItsFileAndLine) {

@@ -1,6 +1,8 @@
 #include "reports/junit_reader.h"
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,7 +21,9 @@ using hil::runner::CaseStatus;
 using hil::runner::RunReport;
 using hil::runner::SuiteResult;
 using testing::ElementsAre;
+using testing::EndsWith;
 using testing::HasSubstr;
+using testing::StartsWith;
 
 namespace {
 
@@ -202,6 +206,84 @@ TEST(JunitReader, ReadsErrorsAndSkipsAsOtherProducersWriteThem) {
   EXPECT_EQ(cases[5].failureType, "first");
   EXPECT_EQ(cases[5].failureMessage, "one");
   EXPECT_EQ(cases[5].failureDetail, "detail one\ndetail two");
+}
+
+/// Real Pester 6.2 output (tests/powershell/pester/make_sample.sh); tests run from the root.
+std::string pesterSample() {
+  std::ifstream in("tests/data/pester-junit.xml");
+  EXPECT_TRUE(in) << "tests/data/pester-junit.xml (tests run from the project root)";
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(JunitReader, ReadsPesterJunitAsPesterWroteIt) {
+  const RunReport report = read(pesterSample(), "pester-junit.xml");
+  // One suite per test file, named as Pester names it; backend and rig say whose it is.
+  ASSERT_EQ(report.suites.size(), 2U);
+  const SuiteResult& outcomes = report.suites[0];
+  EXPECT_THAT(outcomes.name, EndsWith("/tests/powershell/pester/sample/Outcomes.Sample.ps1"));
+  EXPECT_THAT(report.suites[1].name, EndsWith("/sample/Teardown.Sample.ps1"));
+  EXPECT_EQ(outcomes.properties.at("backend"), "pester");
+  EXPECT_EQ(outcomes.properties.at("rig"), outcomes.properties.at("machine-name"));
+  EXPECT_EQ(outcomes.properties.at("framework-version"), "6.2.0");
+  EXPECT_FALSE(outcomes.timestamp.empty());
+
+  const auto& cases = outcomes.cases;
+  ASSERT_EQ(cases.size(), 5U);
+  std::vector<std::string> names;
+  for (const auto& c : cases) {
+    names.push_back(c.name);
+    EXPECT_EQ(c.suite, outcomes.name); // Pester's classname is the file too
+    EXPECT_EQ(c.properties.at("backend"), "pester");
+  }
+  EXPECT_THAT(
+      names, ElementsAre("GpuPassthrough.dda/t4-dda-server-2019",
+                         "GpuPassthrough.rules/gpu-name-not-found",
+                         "GpuPassthrough.rules/home-t4-unsupported-edition",
+                         "GpuPassthrough.rollback.faults/dda-fault-add-assignable-device-error",
+                         "GpuPassthrough.rollback.faults/gpupv-fault-add-partition-adapter-error"));
+  EXPECT_EQ(cases[0].status, CaseStatus::Passed);
+
+  // Should's explanation spans lines: its first is the message, all of it heads the detail.
+  EXPECT_EQ(cases[1].status, CaseStatus::Failed);
+  EXPECT_EQ(cases[1].failureType, "failure");
+  EXPECT_EQ(cases[1].failureMessage, "Expected strings to be the same, but they were different.");
+  EXPECT_THAT(cases[1].failureDetail, StartsWith(cases[1].failureMessage + "\n"));
+  EXPECT_THAT(cases[1].failureDetail, HasSubstr("Expected: 'gpu-not-found'"));
+  EXPECT_THAT(cases[1].failureDetail, HasSubstr("Outcomes.Sample.ps1:5"));
+
+  // -Skip gives no reason; Set-ItResult's -Because is the message, not the stack trace.
+  EXPECT_EQ(cases[2].status, CaseStatus::Skipped);
+  EXPECT_EQ(cases[2].skipReason, "");
+  EXPECT_EQ(cases[3].status, CaseStatus::Skipped);
+  EXPECT_EQ(cases[3].skipReason, "Exception: is skipped, because no rig with a T4");
+  EXPECT_EQ(cases[4].status, CaseStatus::Skipped); // Inconclusive did not pass either
+  EXPECT_EQ(cases[4].skipReason, "Exception: is inconclusive, because the VM did not answer");
+
+  EXPECT_EQ(report.count(CaseStatus::Passed), 2);
+  EXPECT_EQ(report.count(CaseStatus::Failed), 1);
+  EXPECT_EQ(report.count(CaseStatus::Skipped), 3);
+}
+
+TEST(JunitReader, APesterSuiteWrittenBackByUsIsReadAsOurs) {
+  // Merged, the suite carries backend=pester and our one-line message; read again, it stays.
+  const RunReport back = read(toJunitXml(read(pesterSample())));
+  ASSERT_EQ(back.suites.size(), 2U);
+  EXPECT_EQ(back.suites[0].properties.at("backend"), "pester");
+  const auto& failed = back.suites[0].cases[1];
+  EXPECT_EQ(failed.failureMessage, "Expected strings to be the same, but they were different.");
+  EXPECT_EQ(back.suites[0].cases[3].skipReason, "Exception: is skipped, because no rig with a T4");
+
+  // Pester's properties beside a backend of its own: not Pester's suite.
+  const RunReport other = read(R"(<testsuites><testsuite name="s">
+  <properties><property name="junit-version" value="4"/>
+    <property name="framework-version" value="6.2.0"/><property name="backend" value="sim"/>
+  </properties>
+  <testcase name="t"><skipped message="why">where</skipped></testcase>
+</testsuite></testsuites>)");
+  EXPECT_EQ(other.suites[0].properties.at("backend"), "sim");
+  EXPECT_EQ(other.suites[0].cases[0].skipReason, "where");
 }
 
 TEST(JunitReader, MalformedXmlIsAnErrorAtItsLine) {

@@ -82,8 +82,8 @@ TEST(PolicyTest, DefaultsAreStrictAndAgeless) {
 }
 
 TEST(PolicyTest, TheShippedPoliciesAreValid) {
-  for (const auto* path :
-       {"scenarios/policies/release.xml", "scenarios/policies/nightly-rigs.xml"}) {
+  for (const auto* path : {"scenarios/policies/release.xml", "scenarios/policies/nightly-rigs.xml",
+                           "scenarios/policies/pester.xml"}) {
     std::ifstream in(path);
     ASSERT_TRUE(in) << path << " (tests run from the project root)";
     std::stringstream text;

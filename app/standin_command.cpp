@@ -1,0 +1,101 @@
+#include "app/standin_command.h"
+
+#include <fmt/format.h>
+
+#include "framework/data/catalog.h"
+#include "framework/data/rules.h"
+#include "framework/runner/state_dir.h"
+#include "simulators/standin.h"
+
+namespace hil::app {
+namespace {
+
+constexpr int kExitBadInput = 2;
+
+int badInput(const std::string& message) {
+  fmt::print(stderr, "hil standin: {}\n", message);
+  return kExitBadInput;
+}
+
+} // namespace
+
+StandInCommand::StandInCommand(CLI::App& app) {
+  command_ = app.add_subcommand("standin", "The host behind the stand-in cmdlets (used by "
+                                           "simulators/powershell/HilStandIn, not by people)");
+  command_->require_subcommand(1);
+  reset_ = command_->add_subcommand("reset", "A new stand-in host from a scenario's <host>");
+  reset_->add_option("--state", state_, "The stand-in's state folder")->required();
+  reset_->add_option("--scenario-file", scenarioFile_, "The scenario file")->required();
+  reset_->add_option("--scenario", scenario_, "The scenario's name in it")->required();
+  reset_->add_option("--seed", seed_, "The run's seed");
+  reset_->add_option("--fault", faults_, "OP:OCCURRENCE:KIND, injected first (repeatable)");
+  reset_->add_option("--rules", rules_, "The rules profile EFLOW applies (a built-in name)");
+  call_ = command_->add_subcommand("call", "Run one operation on the stand-in host");
+  call_->add_option("--state", state_, "The stand-in's state folder")->required();
+  call_->add_option("OPERATION", operation_, "The operation (hil standin ops)")->required();
+  call_->add_option("ARGS", args_, "NAME=VALUE arguments");
+  host_ = command_->add_subcommand("host", "The stand-in host's state, as the invariants see it");
+  host_->add_option("--state", state_, "The stand-in's state folder")->required();
+  ops_ = command_->add_subcommand("ops", "The operations `call` takes");
+}
+
+int StandInCommand::run() const {
+  const auto& catalog = data::GpuCatalog::builtin();
+  if (ops_->parsed()) {
+    for (const auto& line : simulators::StandIn::operations()) {
+      fmt::print("{}\n", line);
+    }
+    return 0;
+  }
+  if (host_->parsed()) {
+    auto state = simulators::StandIn::hostState(state_, catalog);
+    if (!state) {
+      return badInput(state.error().describe());
+    }
+    fmt::print("{}", *state);
+    return 0;
+  }
+  if (call_->parsed()) {
+    std::map<std::string, std::string> args;
+    for (const auto& arg : args_) {
+      const auto equals = arg.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return badInput(fmt::format("argument \"{}\": expected NAME=VALUE", arg));
+      }
+      args[arg.substr(0, equals)] = arg.substr(equals + 1);
+    }
+    // The reply says how the operation went; the exit status only whether one was given.
+    fmt::print("{}", simulators::StandIn::call(state_, operation_, args, catalog));
+    return 0;
+  }
+  auto text = runner::readFileIfExists(scenarioFile_);
+  if (!text || !*text) {
+    return badInput(fmt::format("--scenario-file {}: cannot read it", scenarioFile_));
+  }
+  auto file = scenario::parseScenarioFile(std::move(**text), scenarioFile_, catalog);
+  if (!file) {
+    return badInput(toString(file.error()));
+  }
+  const auto it = std::find_if(file->scenarios.begin(), file->scenarios.end(),
+                               [&](const scenario::Scenario& s) { return s.name == scenario_; });
+  if (it == file->scenarios.end()) {
+    return badInput(fmt::format("{} has no scenario named {}", scenarioFile_, scenario_));
+  }
+  std::vector<scenario::FaultSpec> faults;
+  for (const auto& text : faults_) {
+    auto fault = scenario::parseFaultSpec(text);
+    if (!fault) {
+      return badInput(fmt::format("--fault {}: expected OP:OCCURRENCE:KIND", text));
+    }
+    faults.push_back(*fault);
+  }
+  const auto rules = !rules_.empty()      ? rules_
+                     : !it->rules.empty() ? it->rules
+                                          : std::string{data::RulesProfile::kDefault};
+  if (auto reset = simulators::StandIn::reset(state_, *it, seed_, faults, rules, catalog); !reset) {
+    return badInput(reset.error().describe());
+  }
+  return 0;
+}
+
+} // namespace hil::app
