@@ -191,8 +191,10 @@ RealBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t see
   transcript.rig = rig_.name;
   transcript.note =
       standin
-          ? fmt::format("Recorded from real PowerShell and gpu-hil's stand-in module (rig {}) "
-                        "by hil run --record; no Windows host was involved.",
+          ? fmt::format("Recorded from real PowerShell and gpu-hil's stand-in module (rig {}): "
+                        "the cmdlets' documented signatures, answering in their documented output "
+                        "shapes from a simulated host, by hil run --record; no Windows host was "
+                        "involved.",
                         rig_.name)
           : fmt::format("Recorded on rig {} ({}) by hil run --record.", rig_.name, rig_.rigClass);
   auto recorder = std::make_unique<Recorder>(

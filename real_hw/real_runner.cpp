@@ -1,5 +1,6 @@
 #include "real_hw/real_runner.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -64,7 +65,15 @@ Result<ShellReply> RealRunner::run(std::string_view operation, const std::string
     if (message.empty()) {
       message = fmt::format("the command failed without an error message: {}", excerpt(command));
     }
-    return failIn(operation, failure, std::move(message));
+    // A record in PowerShell's category ResourceBusy ("a resource is busy",
+    // System.Management.Automation.ErrorCategory) says the device is in use: what the caller
+    // does about it (close what uses it) differs from any other failure. No Microsoft page
+    // documents which category Disable-PnpDevice gives a device in use; the stand-in gives
+    // ResourceBusy, and a recording from a rig will say what Windows gives.
+    const bool busy =
+        std::any_of(reply->errors.begin(), reply->errors.end(),
+                    [](const ShellReply::Error& e) { return e.category == "ResourceBusy"; });
+    return failIn(operation, busy ? ErrorCode::DeviceBusy : failure, std::move(message));
   }
   return reply;
 }

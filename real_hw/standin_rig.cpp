@@ -42,8 +42,7 @@ std::optional<SimulatedCrash> crashIn(std::string_view err) {
 } // namespace
 
 StandInShell::StandInShell(ShellSession& inner, const StandIn& standin) : inner_(inner) {
-  prelude_ = fmt::format("$ErrorView = 'NormalView'; if (-not (Get-Module -Name HilStandIn)) {{ "
-                         "Import-Module -Name {} "
+  prelude_ = fmt::format("if (-not (Get-Module -Name HilStandIn)) {{ Import-Module -Name {} "
                          "-ArgumentList {}, {} -ErrorAction Stop }}\n",
                          psQuote(standin.module), psQuote(standin.hil), psQuote(standin.state));
 }

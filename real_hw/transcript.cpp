@@ -6,60 +6,11 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "framework/core/base64.h"
 #include "framework/core/xml.h"
 
 namespace hil::real_hw {
 namespace {
-
-constexpr std::string_view kBase64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string toBase64(std::string_view bytes) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const auto n = (static_cast<unsigned char>(bytes[i]) << 16) |
-                   (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                   static_cast<unsigned char>(bytes[i + 2]);
-    out += kBase64[(n >> 18) & 63];
-    out += kBase64[(n >> 12) & 63];
-    out += kBase64[(n >> 6) & 63];
-    out += kBase64[n & 63];
-  }
-  if (i < bytes.size()) {
-    auto n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) {
-      n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    }
-    out += kBase64[(n >> 18) & 63];
-    out += kBase64[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kBase64[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> fromBase64(std::string_view text) {
-  std::string out;
-  unsigned value = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
-      continue;
-    }
-    const auto at = kBase64.find(c);
-    if (at == std::string_view::npos) {
-      return std::nullopt;
-    }
-    value = (value << 6) | static_cast<unsigned>(at);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((value >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 /// XML 1.0 text keeps TAB, LF, CR (parsed keeping line ends) and valid UTF-8 exactly; anything
 /// else goes as base64.
@@ -124,6 +75,11 @@ std::string formatTranscript(const Transcript& t) {
       writeText(node, "out", e.reply->out);
       writeText(node, "err", e.reply->err);
       node.append_child("succeeded").text().set(e.reply->succeeded ? "true" : "false");
+      for (const auto& record : e.reply->errors) {
+        auto recordNode = node.append_child("record");
+        recordNode.append_attribute("category").set_value(record.category.c_str());
+        recordNode.append_attribute("id").set_value(record.id.c_str());
+      }
     } else if (e.error) {
       auto error = node.append_child("error");
       error.append_attribute("code").set_value(std::string{toString(e.error->code)}.c_str());
@@ -180,7 +136,7 @@ Parsed<Transcript> parseTranscript(std::string text, std::string file) {
       ShellReply reply;
       bool sawReply = false;
       bool sawCommand = false;
-      for (auto child : el.children({"command", "out", "err", "succeeded", "error"})) {
+      for (auto child : el.children({"command", "out", "err", "succeeded", "record", "error"})) {
         const std::string_view name = child.name();
         if (name == "command") {
           e.command = readText(child);
@@ -198,6 +154,13 @@ Parsed<Transcript> parseTranscript(std::string text, std::string file) {
             s.error("<succeeded>: expected true or false");
           }
           reply.succeeded = value == "true";
+          sawReply = true;
+        } else if (name == "record") {
+          // An error record the command produced (ShellReply::errors), oldest first.
+          xml::Element r{*doc, child, out};
+          r.children({});
+          reply.errors.push_back(
+              {r.required("category").value_or(""), r.optional("id").value_or("")});
           sawReply = true;
         } else {
           xml::Element err{*doc, child, out};

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "framework/core/base64.h"
 #include "framework/core/crash.h"
 #include "framework/core/log.h"
 #include "framework/core/xml.h"
@@ -191,10 +192,10 @@ public:
       if (v.isList) {
         xml::setBool(p, "list", true);
         for (const auto& item : v.values) {
-          p.append_child("i").text().set(item.c_str());
+          p.append_child("i").text().set(toBase64(item).c_str());
         }
       } else {
-        p.text().set(v.values.front().c_str());
+        p.text().set(toBase64(v.values.front()).c_str());
       }
     }
   }
@@ -228,7 +229,7 @@ std::string errorReply(const Error& error) {
   xml::setAttribute(root, "status", hang ? "hang" : "error");
   xml::setAttribute(root, "code", toString(error.code));
   xml::setAttribute(root, "op", error.context.empty() ? "" : error.context.back());
-  root.text().set(error.message.c_str());
+  root.text().set(toBase64(error.message).c_str());
   return xml::toText(doc);
 }
 

@@ -8,15 +8,18 @@
 #include <random>
 #include <sstream>
 
+#include <stdlib.h>
+
 #include <fmt/format.h>
 
 #include "framework/data/rules.h"
 #include "framework/flows/deployer.h"
+#include "framework/runner/state_dir.h"
 #include "real_hw/real_seams.h"
 #include "real_hw/rig.h"
+#include "real_hw/standin_rig.h"
 #include "real_hw/transcript.h"
 #include "simulators/sim_backend.h"
-#include "simulators/sim_powershell.h"
 
 namespace hil::contract {
 namespace {
@@ -70,24 +73,73 @@ private:
   const data::GpuModel& gpu_;
 };
 
-/// The Real* seams over the PowerShell stand-in, recording what they exchange when asked to.
+/// A folder of its own, removed with it.
+class TemporaryFolder {
+public:
+  TemporaryFolder() {
+    std::error_code ec;
+    std::string pattern =
+        (std::filesystem::temp_directory_path(ec) / "hil-contract-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) {
+      path_ = pattern;
+    }
+  }
+  ~TemporaryFolder() {
+    std::error_code ec;
+    if (!path_.empty()) {
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+/// The Real* seams over real PowerShell and the stand-in module (simulators/powershell), whose
+/// host is the machine's; recording what they exchange when asked to.
 class PowerShellHost final : public ContractHost {
 public:
   PowerShellHost(Machine machine, const std::string& test, std::string path)
-      : spec_(specOf(machine)), backend_(spec_, data::GpuCatalog::builtin(), 1), shell_(backend_),
-        recorder_(shell_, transcript_),
-        seams_(recording() ? static_cast<real_hw::ShellSession&>(recorder_) : shell_,
+      : spec_(specOf(machine)),
+        shell_(real_hw::openPersistentShell(real_hw::defaultStandInPowerShell(),
+                                            real_hw::ShellDialect::PowerShell, marker())),
+        standin_(*shell_, real_hw::StandIn{HIL_STANDIN_MODULE, HIL_STANDIN_HIL, state_.path()}),
+        recorder_(standin_, transcript_),
+        seams_(recording() ? static_cast<real_hw::ShellSession&>(recorder_) : standin_,
                real_hw::RealOptions{kDeadline, kVm}),
-        gpu_(*data::GpuCatalog::builtin().find(spec_.gpus.front().model)), path_(std::move(path)) {
+        gpu_(*data::GpuCatalog::builtin().find(spec_.gpus.front().model)), path_(std::move(path)),
+        hostFile_((std::filesystem::path{HIL_CONTRACT_HOSTS_DIR} /
+                   (machine == Machine::T4Server2019 ? "t4-server-2019.xml" : "geforce-win11.xml"))
+                      .string()) {
     transcript_.scenario = test;
     transcript_.source = "documentation";
-    transcript_.rig = "SimPowerShell";
+    transcript_.rig = "standin";
     transcript_.note =
         "Contract test " + test +
-        ": written from the cmdlets' documented output through gpu-hil's PowerShell stand-in "
-        "(SimPowerShell over a simulated host), by HIL_RECORD_CONTRACT=1 "
-        "build/tests/hyperv_contract_test. To be replaced by a recording from a rig.";
+        ": recorded from real PowerShell " HIL_PWSH_VERSION_TEXT " and gpu-hil's stand-in module "
+        "(simulators/powershell) over a simulated host, by HIL_RECORD_CONTRACT=1 "
+        "build/tests/hyperv_contract_test; no Windows host was involved. To be replaced by a "
+        "recording from a rig.";
   }
+
+  /// The stand-in's host set up as the machine (tests/contract/hosts).
+  Result<void> reset() {
+    auto text = runner::readFileIfExists(hostFile_);
+    if (!text || !*text) {
+      return fail(ErrorCode::InvalidRequest, fmt::format("cannot read {}", hostFile_));
+    }
+    auto file =
+        scenario::parseScenarioFile(std::move(**text), hostFile_, data::GpuCatalog::builtin());
+    if (!file) {
+      return fail(ErrorCode::InvalidRequest, toString(file.error()));
+    }
+    return real_hw::resetStandIn(standin_, kDeadline, file->scenarios.front(), 1, {},
+                                 std::string{data::RulesProfile::kDefault});
+  }
+
   platform::Platform platform() override { return seams_.platform(); }
   const data::GpuModel& gpu() const override { return gpu_; }
   platform::Edition edition() const override { return spec_.edition; }
@@ -108,14 +160,21 @@ public:
   }
 
 private:
+  static std::string marker() {
+    std::random_device entropy;
+    return fmt::format("__hil_{:08x}{:08x}", entropy(), entropy());
+  }
+
   scenario::HostSpec spec_;
-  simulators::SimBackend backend_;
-  simulators::SimPowerShell shell_;
+  TemporaryFolder state_;
+  std::unique_ptr<real_hw::ShellSession> shell_;
+  real_hw::StandInShell standin_;
   real_hw::Transcript transcript_;
   real_hw::RecordingShellSession recorder_;
   real_hw::RealSeams seams_;
   const data::GpuModel& gpu_;
   std::string path_;
+  std::string hostFile_;
 };
 
 /// The Real* seams over a transcript the powershell backend recorded.
@@ -258,7 +317,9 @@ Result<Opened> open(std::string_view backend, Machine machine, const std::string
     return Opened{std::make_unique<SimContractHost>(machine), ""};
   }
   if (backend == "powershell") {
-    return Opened{std::make_unique<PowerShellHost>(machine, test, path), ""};
+    auto host = std::make_unique<PowerShellHost>(machine, test, path);
+    HIL_TRY(host->reset());
+    return Opened{std::move(host), ""};
   }
   if (backend == "replay") {
     std::error_code ec;

@@ -44,7 +44,8 @@ struct Opened {
 };
 
 /// - sim: SimBackend's Sim* seams over a SimHost.
-/// - powershell: RealSeams over SimPowerShell over a SimHost; with HIL_RECORD_CONTRACT=1 every
+/// - powershell: RealSeams over real PowerShell and the stand-in module (simulators/powershell),
+///   whose host is the machine's (tests/contract/hosts); with HIL_RECORD_CONTRACT=1 every
 ///   exchange is written to `transcripts`/<test>.xml (source="documentation").
 /// - replay: RealSeams over a ReplayShellSession of `transcripts`/<test>.xml.
 /// - real: RealSeams over the PowerShell of the rig that HIL_RIG names (skipped when unset or

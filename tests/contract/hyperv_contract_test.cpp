@@ -1,7 +1,7 @@
 // The contract every backend must keep: what the seams do on a Windows host with Hyper-V and
 // EFLOW, stated once and run against
 //   sim         the simulator's Sim* seams,
-//   powershell  the Real* seams over SimPowerShell (the cmdlets' documented replies),
+//   powershell  the Real* seams over real pwsh and the stand-in module (simulators/powershell),
 //   replay      the Real* seams over tests/contract/transcripts/<test>.xml,
 //   real        the Real* seams over a rig's PowerShell, when HIL_RIG=FILE names a rig file.
 // When the simulator and a transcript from a rig disagree, the simulator is wrong.

@@ -58,15 +58,21 @@ function Invoke-HilHost {
   ([xml]$text).reply
 }
 
+# The reply carries every value as base64 of its UTF-8 bytes, so that none is changed on the
+# way (a native command's output is read line by line, CRs dropped).
+function ConvertFrom-HilBase64([string] $Text) {
+  [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Text))
+}
+
 # The properties of one object of a reply: name -> text, or name -> list of texts.
 function Get-ReplyObjects($Reply) {
   foreach ($object in @($Reply.SelectNodes('object'))) {
     $properties = [ordered]@{}
     foreach ($p in @($object.SelectNodes('p'))) {
       $properties[$p.GetAttribute('n')] = if ($p.GetAttribute('list') -eq 'true') {
-        [string[]]@($p.SelectNodes('i') | ForEach-Object { $_.InnerText })
+        [string[]]@($p.SelectNodes('i') | ForEach-Object { ConvertFrom-HilBase64 $_.InnerText })
       } else {
-        $p.InnerText
+        ConvertFrom-HilBase64 $p.InnerText
       }
     }
     $properties
@@ -93,7 +99,7 @@ function New-HilObject([type] $Type, $Properties) {
 # stand-in's: Microsoft documents no list.
 function New-HilErrorRecord([string] $Cmdlet, $Reply, $Target) {
   $code = $Reply.GetAttribute('code')
-  $message = $Reply.InnerText
+  $message = ConvertFrom-HilBase64 $Reply.InnerText
   $category = switch ($code) {
     'invalid-request' { 'InvalidArgument' }
     'device-busy' { 'ResourceBusy' }
@@ -104,7 +110,10 @@ function New-HilErrorRecord([string] $Cmdlet, $Reply, $Target) {
   if ($Cmdlet -like '*Pnp*') {
     $exception = [Management.Automation.RuntimeException]::new($message) # CimException needs libmi
     $id = "HRESULT 0x80041001,$Cmdlet"
-    $category = 'NotSpecified'
+    # WMI's generic failure is NotSpecified; a device in use is ResourceBusy (no Microsoft page
+    # says which category Windows gives it: the stand-in's choice, which gpu-hil's Real seams
+    # read as device-busy).
+    if ($code -ne 'device-busy') { $category = 'NotSpecified' }
   } elseif ($Cmdlet -like '*Eflow*') {
     $exception = [Microsoft.PowerShell.Commands.WriteErrorException]::new($message)
     $id = "Microsoft.PowerShell.Commands.WriteErrorException,$Cmdlet"

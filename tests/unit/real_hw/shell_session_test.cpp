@@ -374,6 +374,13 @@ TEST(QuoteForTest, PowerShellDoublesEmbeddedQuotes) {
   EXPECT_EQ(powerShell("Gr\xC3\xB6\xC3\x9F\x65"), "'Gr\xC3\xB6\xC3\x9F\x65'");
 }
 
+TEST(QuoteForTest, PowerShellNeverWritesTheStopParsingTokenAlone) {
+  // pwsh takes even a quoted --% argument for the stop-parsing token.
+  EXPECT_EQ(powerShell("--%"), "('--%')");
+  EXPECT_EQ(powerShell("--%x"), "'--%x'");
+  EXPECT_EQ(posix("--%"), "'--%'");
+}
+
 TEST(QuoteForTest, PowerShellDoublesTypographicQuotesToo) {
   // PowerShell ends a single-quoted string at U+2018..U+201B as well as at '.
   EXPECT_EQ(powerShell("Bob\xE2\x80\x99s"), "'Bob\xE2\x80\x99\xE2\x80\x99s'");
@@ -424,7 +431,10 @@ TEST(PowerShellFrameTest, EachCommandTravelsOnceAsOneLineAndComesBackUnmodified)
   for (std::string line; std::getline(text, line);) {
     lines.push_back(line);
   }
-  ASSERT_EQ(lines.size(), commands.size());
+  // The shell's handshake (an empty command) comes first, then one line per command.
+  ASSERT_EQ(lines.size(), commands.size() + 1);
+  EXPECT_THAT(lines.front(), HasSubstr(powerShell(fmt::format("{}-s1", kMarker))));
+  lines.erase(lines.begin());
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto& frame = lines[i];
     const auto tag = powerShell(fmt::format("{}-{}", kMarker, i + 1));
