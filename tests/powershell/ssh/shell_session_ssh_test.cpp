@@ -489,5 +489,36 @@ TEST_F(SshSessionTest, WithSshdDownCommandsFailClearlyAndWorkOnceItIsBack) {
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
+TEST_F(SshSessionTest, TheStandInRigRunsScenariosThroughSsh) {
+  // A rig reached as ssh -T user@host pwsh ..., with the stand-in module as the remote side:
+  // `hil run --backend real` over it runs a DDA cycle with smoke, a GPU-PV cycle, and a deploy
+  // whose assignment hangs past the rig's deadline (the remote shell is stopped, the session
+  // restarted, the rollback runs through the new one).
+  std::string shell;
+  for (const auto& arg : sshd.pwshArgv()) {
+    shell += fmt::format("<arg>{}</arg>", arg);
+  }
+  const auto rig = sshd.file("ssh-standin.xml");
+  writeFile(rig, fmt::format("<rig name=\"ssh-standin\" class=\"standin\" mode=\"hyperv\">"
+                             "<shell>{}</shell><standin module=\"{}\" hil=\"{}\" state=\"{}\"/>"
+                             "<deadline seconds=\"3\"/></rig>\n",
+                             shell, HIL_STANDIN_MODULE, HIL_HIL, sshd.file("state")));
+  const auto junit = sshd.file("junit.xml");
+  const std::string scenarios = HIL_SCENARIOS_DIR;
+  const int status = runTool({HIL_HIL, "run", "--backend", "real", "--rig", rig, "--junit", junit,
+                              scenarios + "/dda/t4-dda-server-2019.xml",
+                              scenarios + "/gpu-pv/geforce-rtx-3080-gpupv-professional.xml",
+                              scenarios + "/faults/dda-fault-add-assignable-device-hang.xml"},
+                             sshd.file("run.log"));
+  EXPECT_EQ(status, 0) << readFile(sshd.file("run.log"));
+  const auto report = readFile(junit);
+  EXPECT_THAT(report, HasSubstr("tests=\"3\""));
+  EXPECT_THAT(report, HasSubstr("failures=\"0\""));
+  EXPECT_THAT(report, HasSubstr("<property name=\"rig-class\" value=\"standin\""));
+  // The hang: the remote shell past the deadline was stopped before the rollback went on.
+  EXPECT_THAT(report, HasSubstr("the shell was restarted, and the previous one (pid"));
+  EXPECT_THAT(report, HasSubstr("rollback: mount PCIROOT(0)#PCI(0300)#PCI(0000) back on the host"));
+}
+
 } // namespace
 } // namespace hil::real_hw
