@@ -26,19 +26,7 @@ $env:SystemRoot = 'C:\Windows'
 
 # ---- Types ---------------------------------------------------------------------------------------
 
-# Compiling the types takes a second or more; a copy compiled once per source text is reused.
-$typesSource = Get-Content -LiteralPath (Join-Path $PSScriptRoot 'HyperVTypes.cs') -Raw
-if (-not ('Microsoft.HyperV.PowerShell.VirtualMachine' -as [type])) {
-  $hash = [BitConverter]::ToString([Security.Cryptography.SHA256]::HashData(
-      [Text.Encoding]::UTF8.GetBytes($typesSource + $PSVersionTable.PSVersion))).Replace('-', '')
-  $dll = Join-Path ([IO.Path]::GetTempPath()) "hil-standin-types-$($hash.Substring(0, 16)).dll"
-  if (-not (Test-Path -LiteralPath $dll)) {
-    $partial = "$dll.$PID.tmp"
-    Add-Type -TypeDefinition $typesSource -OutputAssembly $partial -OutputType Library
-    Move-Item -LiteralPath $partial -Destination $dll -Force
-  }
-  Add-Type -LiteralPath $dll
-}
+. (Join-Path $PSScriptRoot 'Types.ps1')
 
 # ---- The simulated host ------------------------------------------------------------------------
 

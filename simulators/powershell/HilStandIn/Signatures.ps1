@@ -36,7 +36,9 @@ function New-HilCmdletFunctions([xml] $Reference, [string[]] $Names) {
   foreach ($name in $Names) {
     $cmdlet = $Reference.SelectSingleNode("/cmdlet-reference/cmdlet[@name=$(ConvertTo-HilLiteral $name)]")
     if ($null -eq $cmdlet) { throw "cmdlets.xml has no signature for $name" }
-    $binding = @()
+    # Only the documented positions: a parameter without one is named (as the reference's
+    # SYNTAX blocks show it).
+    $binding = @('PositionalBinding = $false')
     $default = $cmdlet.SelectSingleNode('parameter-set[@default="true"]')
     $sets = @($cmdlet.SelectNodes('parameter-set'))
     if ($null -ne $default -and $sets.Count -gt 1) {

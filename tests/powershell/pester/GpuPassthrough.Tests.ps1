@@ -7,7 +7,8 @@
 #   Invoke-Pester -Path tests/powershell/pester/GpuPassthrough.Tests.ps1
 #
 # On Linux the cmdlets do not exist: CmdletStubs.psm1 defines them with their documented
-# parameters (make_stubs.py) so that Mock can replace them and a wrong parameter still fails.
+# parameters (the stand-in rig's generator) so that Mock can replace them and a wrong
+# parameter still fails.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'CmdletStubs.psm1') -Global -Force
