@@ -19,82 +19,6 @@ MmioSpace mmioNeed(const data::GpuModel& model, std::size_t count) {
           platform::kDefaultMmio.high + model.highMmioNeed() * count};
 }
 
-Result<Deployer::Current> Deployer::current(const VmName& vm) {
-  Current c;
-  auto feature = p_.host.hypervFeature();
-  if (!feature) {
-    return std::unexpected(feature.error());
-  }
-  if (!feature->enabled) {
-    return c; // no Hyper-V: no VM holds a GPU, and the prerequisite check says why
-  }
-  auto assigned = p_.hyperv.assignableDevices(vm);
-  if (!assigned) {
-    return std::unexpected(assigned.error());
-  }
-  auto adapters = p_.hyperv.gpuPartitionAdapters(vm);
-  if (!adapters) {
-    return std::unexpected(adapters.error());
-  }
-  c.assigned = std::move(*assigned);
-  c.adapters = std::move(*adapters);
-  return c;
-}
-
-Result<std::string> Deployer::deployedGpuName(const Current& c) {
-  if (!c.assigned.empty()) {
-    const auto pci = platform::pciIdFromInstanceId(c.assigned.front().instanceId);
-    const auto* model = pci ? modelOf(catalog_, *pci) : nullptr;
-    return model ? model->name : c.assigned.front().instanceId;
-  }
-  auto gpus = p_.hyperv.partitionableGpus();
-  if (!gpus) {
-    return std::unexpected(gpus.error());
-  }
-  auto devices = p_.pnp.displayDevices();
-  if (!devices) {
-    return std::unexpected(devices.error());
-  }
-  for (const auto& g : *gpus) {
-    if (g.name != c.adapters.front().instancePath) {
-      continue;
-    }
-    for (const auto& d : *devices) {
-      if (d.instanceId == g.instanceId) {
-        return d.friendlyName;
-      }
-    }
-  }
-  return c.adapters.front().instancePath;
-}
-
-Result<std::vector<WarningCode>> Deployer::deployedWarnings(const Current& c) {
-  std::vector<WarningCode> warnings;
-  for (const auto& device : c.assigned) {
-    const auto pci = platform::pciIdFromInstanceId(device.instanceId);
-    const auto* model = pci ? modelOf(catalog_, *pci) : nullptr;
-    if (model == nullptr) {
-      continue;
-    }
-    const auto rules = rules_.rulesFor(*model);
-    const bool recommended = std::any_of(rules.begin(), rules.end(), [](const auto* r) {
-      return r->technique == Technique::DirectDeviceAssignment && r->recommendsMitigationDriver;
-    });
-    if (!recommended) {
-      continue;
-    }
-    auto installed =
-        p_.drivers.mitigationDriverInstalled(platform::hostInstanceId(device.instanceId));
-    if (!installed) {
-      return std::unexpected(installed.error());
-    }
-    if (!*installed && warnings.empty()) {
-      warnings.push_back(WarningCode::MitigationDriverMissing);
-    }
-  }
-  return warnings;
-}
-
 FlowOutcome Deployer::deploy(const DeployRequest& request) {
   FlowOutcome outcome;
   log_.add(fmt::format("deploy: passthrough {} gpu-name \"{}\" gpu-count {} on VM {}",
@@ -109,7 +33,7 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
     outcome.status = std::unexpected(ok.error());
     return outcome;
   }
-  auto existing = current(request.vm);
+  auto existing = currentDeployment(p_, request.vm);
   if (!existing) {
     outcome.status = std::unexpected(existing.error());
     return outcome;
@@ -119,39 +43,8 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
     outcome.method = "None";
     return outcome;
   }
-  if (!existing->empty()) {
-    const Technique deployed = existing->assigned.empty() ? Technique::ParaVirtualization
-                                                          : Technique::DirectDeviceAssignment;
-    auto name = deployedGpuName(*existing);
-    if (!name) {
-      outcome.status = std::unexpected(name.error());
-      return outcome;
-    }
-    const bool sameTechnique = request.passthrough == Passthrough::Auto ||
-                               (request.passthrough == Passthrough::DirectDeviceAssignment) ==
-                                   (deployed == Technique::DirectDeviceAssignment);
-    const bool sameGpu = !request.gpuName || platform::equalsIgnoringCase(*request.gpuName, *name);
-    const auto count =
-        deployed == Technique::DirectDeviceAssignment ? existing->assigned.size() : 1u;
-    if (sameTechnique && sameGpu && request.gpuCount == static_cast<int>(count)) {
-      log_.add(fmt::format("deploy: VM {} already has {} x \"{}\" by {}: nothing to change",
-                           request.vm, count, *name, toString(deployed)));
-      outcome.method = std::string{toString(deployed)};
-      outcome.changedNothing = true;
-      if (auto warnings = deployedWarnings(*existing); warnings) {
-        outcome.warnings = std::move(*warnings);
-      } else {
-        outcome.status = std::unexpected(warnings.error());
-      }
-      return outcome;
-    }
-    outcome.status = fail(ErrorCode::InvalidRequest,
-                          fmt::format("VM {} already has {} x \"{}\" by {}: tear down first (one "
-                                      "technique and one GPU model per VM)",
-                                      request.vm, count, *name, toString(deployed)));
-    outcome.problems.push_back(outcome.status.error());
-    log_.add(fmt::format("deploy: rejected: {}", outcome.status.error().describe()));
-    return outcome;
+  if (auto met = meetCurrentDeployment(p_, catalog_, rules_, log_, request, *existing)) {
+    return std::move(*met);
   }
 
   auto report = checkPrerequisites(p_, catalog_, rules_, request);
@@ -362,7 +255,7 @@ FlowOutcome Deployer::teardown(const VmName& vm) {
     outcome.status = std::unexpected(ok.error());
     return outcome;
   }
-  auto existing = current(vm);
+  auto existing = currentDeployment(p_, vm);
   if (!existing) {
     outcome.status = std::unexpected(existing.error());
     return outcome;

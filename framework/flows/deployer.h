@@ -7,6 +7,7 @@
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
 #include "framework/flows/configurator.h"
+#include "framework/flows/current_deployment.h"
 #include "framework/flows/prerequisites.h"
 #include "framework/flows/request.h"
 #include "framework/flows/undo_journal.h"
@@ -34,15 +35,8 @@ public:
   [[nodiscard]] const UndoJournal& journal() const { return journal_; }
 
 private:
-  struct Current {
-    std::vector<platform::AssignedDevice> assigned;
-    std::vector<platform::GpuPartitionAdapter> adapters;
-    [[nodiscard]] bool empty() const { return assigned.empty() && adapters.empty(); }
-  };
+  using Current = CurrentDeployment;
 
-  Result<Current> current(const platform::VmName& vm);
-  Result<std::string> deployedGpuName(const Current& current);
-  Result<std::vector<WarningCode>> deployedWarnings(const Current& current);
   Result<void> deployDda(const Selection& selection, const platform::VmName& vm,
                          std::vector<platform::LocationPath>& assigned);
   Result<void> deployGpuPv(const Selection& selection, const platform::VmName& vm);

@@ -2,24 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "framework/flows/current_deployment.h"
 #include "framework/flows/prerequisites.h"
 
 namespace hil::flows {
 
 using platform::Technique;
-
-Result<std::pair<std::size_t, std::size_t>>
-EflowConfigurator::holdings(const platform::VmName& vm) {
-  auto assigned = p_.hyperv.assignableDevices(vm);
-  if (!assigned) {
-    return std::unexpected(assigned.error());
-  }
-  auto adapters = p_.hyperv.gpuPartitionAdapters(vm);
-  if (!adapters) {
-    return std::unexpected(adapters.error());
-  }
-  return std::pair{assigned->size(), adapters->size()};
-}
 
 FlowOutcome EflowConfigurator::deploy(const DeployRequest& request) {
   FlowOutcome outcome;
@@ -27,6 +15,16 @@ FlowOutcome EflowConfigurator::deploy(const DeployRequest& request) {
     outcome = teardown(request.vm);
     outcome.method = "None";
     return outcome;
+  }
+  // One technique and one GPU model per VM, and a repeated deploy changes nothing: decided
+  // here, as our own flows decide it, before EFLOW is asked (EFLOW documents neither).
+  auto current = currentDeployment(p_, request.vm);
+  if (!current) {
+    outcome.status = std::unexpected(current.error());
+    return outcome;
+  }
+  if (auto met = meetCurrentDeployment(p_, catalog_, rules_, log_, request, *current)) {
+    return std::move(*met);
   }
   auto report = checkPrerequisites(p_, catalog_, rules_, request);
   if (!report) {
@@ -57,20 +55,21 @@ FlowOutcome EflowConfigurator::deploy(const DeployRequest& request) {
     outcome.status.error().context.push_back("eflow deploy");
     return outcome;
   }
-  auto held = holdings(request.vm);
+  auto held = heldBy(p_, request.vm);
   if (!held) {
     outcome.status = std::unexpected(held.error());
     return outcome;
   }
   const bool dda = selection.technique == Technique::DirectDeviceAssignment;
-  const bool holds = dda ? held->first == selection.devices.size() && held->second == 0
-                         : held->second == 1 && held->first == 0;
+  const bool holds = dda ? held->assigned.size() == selection.devices.size() &&
+                               held->adapters.empty()
+                         : held->adapters.size() == 1 && held->assigned.empty();
   if (!holds) {
     outcome.status =
         fail(ErrorCode::OperationFailed,
              fmt::format("Set-EflowVM succeeded but VM {} holds {} assigned device(s) "
                          "and {} partition adapter(s), not {}",
-                         request.vm, held->first, held->second,
+                         request.vm, held->assigned.size(), held->adapters.size(),
                          dda ? fmt::format("{} assigned device(s)", selection.devices.size())
                              : std::string{"one partition adapter"}));
     return outcome;
@@ -109,12 +108,12 @@ FlowOutcome EflowConfigurator::deploy(const DeployRequest& request) {
 
 FlowOutcome EflowConfigurator::teardown(const platform::VmName& vm) {
   FlowOutcome outcome;
-  auto before = holdings(vm);
+  auto before = heldBy(p_, vm);
   if (!before) {
     outcome.status = std::unexpected(before.error());
     return outcome;
   }
-  if (before->first == 0 && before->second == 0) {
+  if (before->empty()) {
     log_.add(fmt::format("eflow teardown: VM {} has no GPU: nothing to change", vm));
     outcome.changedNothing = true;
     return outcome;
@@ -125,16 +124,16 @@ FlowOutcome EflowConfigurator::teardown(const platform::VmName& vm) {
     outcome.status.error().context.push_back("eflow teardown");
     return outcome;
   }
-  auto after = holdings(vm);
+  auto after = heldBy(p_, vm);
   if (!after) {
     outcome.status = std::unexpected(after.error());
     return outcome;
   }
-  if (after->first != 0 || after->second != 0) {
+  if (!after->empty()) {
     outcome.status = fail(ErrorCode::OperationFailed,
                           fmt::format("Set-EflowVM succeeded but VM {} still holds {} assigned "
                                       "device(s) and {} partition adapter(s)",
-                                      vm, after->first, after->second));
+                                      vm, after->assigned.size(), after->adapters.size()));
   }
   return outcome;
 }

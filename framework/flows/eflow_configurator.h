@@ -23,9 +23,6 @@ public:
   FlowOutcome teardown(const platform::VmName& vm) override;
 
 private:
-  /// What the VM holds now: assigned devices (DDA) and partition adapters (GPU-PV).
-  Result<std::pair<std::size_t, std::size_t>> holdings(const platform::VmName& vm);
-
   platform::Platform p_;
   platform::Eflow& eflow_;
   const data::GpuCatalog& catalog_;

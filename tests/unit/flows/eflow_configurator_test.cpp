@@ -91,6 +91,34 @@ TEST_F(EflowConfiguratorTest, TeardownRemovesTheGpuWithSetEflowVmWithoutGpuArgum
   EXPECT_TRUE(configurator_.teardown("EFLOW").changedNothing);
 }
 
+TEST_F(EflowConfiguratorTest, ARepeatedDeployChangesNothingAndAsksEflowNothing) {
+  EXPECT_CALL(eflow_, setGpu(_)).Times(1);
+  ASSERT_TRUE(configurator_.deploy(t4()).status.has_value());
+  const auto before = sim_.snapshot();
+
+  const auto again = configurator_.deploy(t4());
+
+  ASSERT_TRUE(again.status.has_value()) << again.status.error().describe();
+  EXPECT_TRUE(again.changedNothing);
+  EXPECT_EQ(again.method, "DirectDeviceAssignment");
+  EXPECT_EQ(sim_.snapshot(), before);
+}
+
+TEST_F(EflowConfiguratorTest, AnotherTechniqueOverADeploymentIsRefusedBeforeEflowIsAsked) {
+  EXPECT_CALL(eflow_, setGpu(_)).Times(1);
+  ASSERT_TRUE(configurator_.deploy(t4()).status.has_value());
+  const auto before = sim_.snapshot();
+  auto request = t4();
+  request.passthrough = DeployRequest::Passthrough::ParaVirtualization;
+
+  const auto outcome = configurator_.deploy(request);
+
+  ASSERT_FALSE(outcome.status.has_value());
+  EXPECT_EQ(outcome.status.error().code, ErrorCode::InvalidRequest);
+  EXPECT_THAT(outcome.status.error().message, ::testing::HasSubstr("tear down first"));
+  EXPECT_EQ(sim_.snapshot(), before);
+}
+
 TEST_F(EflowConfiguratorTest, ASuccessThatLeavesNoGpuIsCaught) {
   EXPECT_CALL(eflow_, setGpu(_)).WillOnce(Invoke([](const auto&) { return Result<void>{}; }));
   const auto outcome = configurator_.deploy(t4());
