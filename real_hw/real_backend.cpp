@@ -96,7 +96,7 @@ std::unique_ptr<flows::Configurator> RealBackend::configurator(const data::GpuCa
                                                                Log& log, flows::FlowStore* store) {
   if (mode_ == RigMode::Eflow) {
     return std::make_unique<flows::EflowConfigurator>(platform(), seams_.eflow(), catalog, rules,
-                                                      log);
+                                                      log, store);
   }
   return std::make_unique<flows::Deployer>(platform(), catalog, rules, log, store);
 }

@@ -8,6 +8,7 @@ namespace hil::real_hw {
 namespace {
 
 constexpr std::string_view kSetVm = "eflow.set-vm";
+constexpr std::string_view kVmDidNotStart = "' failed to start.";
 
 } // namespace
 
@@ -34,7 +35,16 @@ Result<void> RealEflow::setGpu(const platform::EflowGpuRequest& request) {
   if (request.headless) {
     command += " -headless";
   }
-  return runner_.act(kSetVm, command);
+  auto set = runner_.act(kSetVm, command);
+  // A VM that will not start is vm-start-failed, as Start-VM's failure is in the hyperv mode.
+  // EFLOW passes Hyper-V's words on: "'<VM>' failed to start." is the message its functions
+  // print when the VM does not start (Azure/iotedge-eflow issue 273, Start-EflowVm on a host
+  // short of memory). EFLOW documents no error codes, so the words are all there is to read.
+  if (!set && set.error().code == ErrorCode::OperationFailed &&
+      set.error().message.find(kVmDidNotStart) != std::string::npos) {
+    set.error().code = ErrorCode::VmStartFailed;
+  }
+  return set;
 }
 
 } // namespace hil::real_hw

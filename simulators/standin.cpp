@@ -16,6 +16,7 @@
 #include "framework/data/rules.h"
 #include "framework/flows/deployer.h"
 #include "framework/flows/host_state.h"
+#include "framework/flows/recovery.h"
 #include "framework/runner/state_dir.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_seams.h"
@@ -34,6 +35,11 @@ constexpr std::uint64_t kDefaultMemoryMb = 1024;
 
 std::string runFile(const std::string& dir) {
   return (std::filesystem::path{dir} / "standin.xml").string();
+}
+
+/// Where the stand-in's EFLOW keeps its flow state (flow-state.xml).
+std::string eflowDir(const std::string& dir) {
+  return (std::filesystem::path{dir} / "eflow").string();
 }
 
 /// What the stand-in keeps beside the host between two `hil standin` processes.
@@ -319,9 +325,9 @@ Result<std::vector<std::string>> guestArgv(std::string_view line) {
 
 class Operations {
 public:
-  Operations(Loaded& loaded, const data::GpuCatalog& catalog,
+  Operations(const std::string& dir, Loaded& loaded, const data::GpuCatalog& catalog,
              const std::map<std::string, std::string>& args)
-      : host_(*loaded.host), run_(loaded.run), catalog_(catalog), args_(args),
+      : dir_(dir), host_(*loaded.host), run_(loaded.run), catalog_(catalog), args_(args),
         guest_(host_, run_.vm) {}
 
   using Handler = Result<Objects> (Operations::*)();
@@ -795,9 +801,21 @@ private:
     if (!rules) {
       return badArgument(fmt::format("rules profile {} is not built in", run_.rules));
     }
+    // EFLOW keeps what it needs between calls (the VM's settings before its first deploy, so
+    // that removing the GPU restores them; the steps of a call in progress) in its own folder,
+    // and a call killed midway is rolled back by the next one before it does anything else.
+    // Microsoft documents neither: the stand-in's choice, so that Set-EflowVM without GPU
+    // arguments takes back all that Set-EflowVM with them changed.
     Log log{&host_.clock()};
     platform::Platform platform{hostOs_, pnp_, hyperv_, drivers_, guest_};
-    flows::Deployer deployer{platform, catalog_, *rules, log};
+    runner::FileFlowStore store{eflowDir(dir_)};
+    if (auto recovered = flows::recover(platform, store, log); !recovered) {
+      auto error = recovered.error();
+      error.context.emplace_back("eflow.set-vm");
+      return std::unexpected(std::move(error));
+    }
+    flows::Deployer deployer{platform, catalog_, *rules, log, &store};
+    deployer.setVerifyGuest(false);
     const auto outcome = technique ? deployer.deploy(request) : deployer.teardown(run_.vm);
     if (!outcome.status) {
       auto error = outcome.status.error();
@@ -818,6 +836,7 @@ private:
     return Objects{};
   }
 
+  const std::string& dir_;
   SimHost& host_;
   RunFile& run_;
   const data::GpuCatalog& catalog_;
@@ -843,7 +862,8 @@ Result<void> StandIn::reset(const std::string& dir, const scenario::Scenario& sc
   loaded.run.vm = scenario.host.vm.name;
   loaded.run.faults = combineFaults(faults, scenario.host.faults);
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  std::filesystem::remove_all(eflowDir(dir), ec); // a new host: EFLOW has done nothing on it
+  std::filesystem::create_directories(eflowDir(dir), ec);
   if (ec) {
     return fail(ErrorCode::OperationFailed, fmt::format("{}: {}", dir, ec.message()));
   }
@@ -867,7 +887,7 @@ std::string StandIn::call(const std::string& dir, const std::string& operation,
   }
   std::string reply;
   try {
-    Operations ops{*loaded, catalog, args};
+    Operations ops{dir, *loaded, catalog, args};
     auto objects = (ops.*(entry->handler))();
     reply = objects ? okReply(*objects) : errorReply(objects.error());
   } catch (const SimulatedCrash& crash) {

@@ -15,9 +15,10 @@ namespace hil::simulators {
 /// a state folder, changed one operation at a time by `hil standin call`, which the stand-in
 /// cmdlets run. Every operation goes through the Sim* seams, so Hyper-V's rules and the
 /// scenario's injected faults apply exactly as on the simulator; there is no second model of
-/// Hyper-V. The folder holds DIR/host.xml (the host, as `hil run --state` keeps it) and
+/// Hyper-V. The folder holds DIR/host.xml (the host, as `hil run --state` keeps it),
 /// DIR/standin.xml (what the run has counted: calls per operation, a pending crash, the fault
-/// plan, the VM sizes Set-EflowVM set, the rules EFLOW applies).
+/// plan, the VM sizes Set-EflowVM set, the rules EFLOW applies) and DIR/eflow/flow-state.xml
+/// (what the stand-in's EFLOW keeps between Set-EflowVM calls).
 ///
 /// Replies are XML on stdout, for the module to turn into PowerShell objects and errors:
 ///   <reply status="ok"><object><p n="Name">EFLOW</p><p n="Data"><i>..</i></p></object></reply>

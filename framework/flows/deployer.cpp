@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "framework/flows/journaled_flow.h"
+
 namespace hil::flows {
 
 using platform::MmioSpace;
@@ -92,38 +94,11 @@ FlowOutcome Deployer::deploy(const DeployRequest& request) {
   return outcome;
 }
 
-Result<void> Deployer::ready() {
-  HIL_TRY(journal_.open());
-  if (const auto& unfinished = journal_.unfinished(); unfinished && !journal_.empty()) {
-    return fail(ErrorCode::InvalidRequest,
-                fmt::format("an unfinished {} on VM {} ({} undo step(s)) needs recovery first: "
-                            "run `hil recover`",
-                            unfinished->flow, unfinished->vm, unfinished->undo.size()));
-  }
-  return {};
-}
+Result<void> Deployer::ready() { return journalReady(journal_); }
 
-void Deployer::finish(FlowOutcome& outcome) {
-  if (auto committed = journal_.commit(); !committed) {
-    // The host is configured, but the journal still says the flow is in progress: a later
-    // recovery rolls it back, which is one of the two allowed states.
-    outcome.status = std::unexpected(committed.error());
-    log_.add(fmt::format("could not close the journal: {}", committed.error().describe()));
-  }
-}
+void Deployer::finish(FlowOutcome& outcome) { journalFinish(journal_, log_, outcome); }
 
-void Deployer::rollBack(FlowOutcome& outcome) {
-  log_.add(fmt::format("{}: failed: {}; rolling back {} step(s)",
-                       outcome.status.error().context.back(), outcome.status.error().describe(),
-                       journal_.entries().size()));
-  auto rollback = journal_.rollback(p_, log_);
-  outcome.rolledBack = std::move(rollback.undone);
-  if (!rollback.failures.empty()) {
-    auto& error = outcome.status.error();
-    error.message += fmt::format("; rollback incomplete ({} undo step(s) failed: {})",
-                                 rollback.failures.size(), rollback.failures.front().describe());
-  }
-}
+void Deployer::rollBack(FlowOutcome& outcome) { journalRollBack(journal_, p_, log_, outcome); }
 
 Result<platform::VmConfig> Deployer::stopVm(const VmName& vmName) {
   auto vm = p_.hyperv.vmConfig(vmName);
@@ -168,6 +143,10 @@ Result<void> Deployer::startAndVerify(const VmName& vm, const std::vector<std::s
                                       const std::string& what) {
   HIL_TRY(journal_.record({Kind::StopVm, vm, {}}));
   HIL_TRY(p_.hyperv.startVm(vm));
+  if (!verifyGuest_) {
+    log_.add(fmt::format("guest: VM {} started; looking for {} is left to the caller", vm, what));
+    return {};
+  }
   auto output = p_.guest.run(argv);
   if (!output) {
     return std::unexpected(output.error());

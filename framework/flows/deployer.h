@@ -31,6 +31,11 @@ public:
   /// Set-EflowVM without GPU arguments: the VM gives its GPU back to the host.
   FlowOutcome teardown(const platform::VmName& vm) override;
 
+  /// Whether a deploy looks inside the VM for the GPU once it has started it (the default).
+  /// The stand-in's EFLOW turns it off: Set-EflowVM starts the VM, and looking inside is its
+  /// caller's part (the eflow mode's EflowConfigurator), so each guest command runs once.
+  void setVerifyGuest(bool verify) { verifyGuest_ = verify; }
+
   /// The undo journal of the flow in progress (empty between flows).
   [[nodiscard]] const UndoJournal& journal() const { return journal_; }
 
@@ -58,6 +63,7 @@ private:
   const data::RulesProfile& rules_;
   Log& log_;
   UndoJournal journal_;
+  bool verifyGuest_ = true;
 };
 
 /// MMIO a VM needs for these devices: their BARs plus Hyper-V's default space as a buffer.

@@ -5,6 +5,7 @@
 
 #include "framework/flows/deployer.h"
 #include "framework/flows/invariants.h"
+#include "framework/flows/recovery.h"
 #include "simulators/sim_backend.h"
 #include "tests/support/hosts.h"
 
@@ -119,11 +120,73 @@ TEST_F(EflowConfiguratorTest, AnotherTechniqueOverADeploymentIsRefusedBeforeEflo
   EXPECT_EQ(sim_.snapshot(), before);
 }
 
-TEST_F(EflowConfiguratorTest, ASuccessThatLeavesNoGpuIsCaught) {
-  EXPECT_CALL(eflow_, setGpu(_)).WillOnce(Invoke([](const auto&) { return Result<void>{}; }));
+TEST_F(EflowConfiguratorTest, ASuccessThatLeavesNoGpuIsCaughtAndRolledBack) {
+  // EFLOW half did it: the VM stopped and resized, the T4 disabled and dismounted, then it
+  // claimed success. The journal gpu-hil kept before asking takes all of it back.
+  const auto before = sim_.snapshot();
+  EXPECT_CALL(eflow_, setGpu(_)).WillOnce(Invoke([this](const auto&) -> Result<void> {
+    auto p = sim_.platform();
+    const auto location = sim_.snapshot().gpus.front().location;
+    const auto id = p.pnp.displayDevices()->front().instanceId;
+    HIL_TRY(p.hyperv.stopVm("EFLOW"));
+    HIL_TRY(p.hyperv.setMemoryMappedIo("EFLOW", {3ull << 30, 33280ull << 20}));
+    HIL_TRY(p.pnp.disableDevice(id));
+    HIL_TRY(p.hyperv.dismountHostDevice(location, false));
+    return {};
+  }));
+
   const auto outcome = configurator_.deploy(t4());
+
   ASSERT_FALSE(outcome.status.has_value());
   EXPECT_EQ(outcome.status.error().code, ErrorCode::OperationFailed);
+  EXPECT_FALSE(outcome.rolledBack.empty());
+  EXPECT_TRUE(outcome.gpus.empty());
+  EXPECT_EQ(sim_.snapshot(), before);
+  EXPECT_TRUE(configurator_.journal().empty());
+}
+
+TEST_F(EflowConfiguratorTest, AControllerKilledDuringSetEflowVmIsRecoveredFromItsJournal) {
+  flows::MemoryFlowStore store;
+  EflowConfigurator configurator{sim_.platform(), eflow_, catalog_, rules_, log_, &store};
+  const auto before = sim_.snapshot();
+  struct Killed {};
+  EXPECT_CALL(eflow_, setGpu(_)).WillOnce(Invoke([this](const auto&) -> Result<void> {
+    auto p = sim_.platform();
+    const auto location = sim_.snapshot().gpus.front().location;
+    HIL_TRY(p.hyperv.stopVm("EFLOW"));
+    HIL_TRY(p.pnp.disableDevice(p.pnp.displayDevices()->front().instanceId));
+    HIL_TRY(p.hyperv.dismountHostDevice(location, false));
+    throw Killed{}; // the controller dies with the T4 dismounted and assigned to no VM
+  }));
+  EXPECT_THROW((void)configurator.deploy(t4()), Killed);
+  ASSERT_NE(sim_.snapshot(), before);
+
+  auto platform = sim_.platform();
+  const auto recovery = flows::recover(platform, store, log_);
+
+  ASSERT_TRUE(recovery.has_value()) << recovery.error().describe();
+  EXPECT_TRUE(recovery->needed);
+  EXPECT_EQ(sim_.snapshot(), before);
+}
+
+TEST_F(EflowConfiguratorTest, AFailedTeardownIsRolledBackToTheDeployment) {
+  EXPECT_CALL(eflow_, setGpu(_)).Times(1);
+  ASSERT_TRUE(configurator_.deploy(t4()).status.has_value());
+  const auto deployed = sim_.snapshot();
+  // EFLOW took the T4 off the VM and failed before giving it back to the host.
+  EXPECT_CALL(eflow_, setGpu(Field(&platform::EflowGpuRequest::technique, std::nullopt)))
+      .WillOnce(Invoke([this](const auto&) -> Result<void> {
+        auto p = sim_.platform();
+        HIL_TRY(p.hyperv.stopVm("EFLOW"));
+        HIL_TRY(p.hyperv.removeAssignableDevice("EFLOW", sim_.snapshot().gpus.front().location));
+        return fail(ErrorCode::OperationFailed, "Set-EflowVM : mounting the device failed");
+      }));
+
+  const auto outcome = configurator_.teardown("EFLOW");
+
+  ASSERT_FALSE(outcome.status.has_value());
+  EXPECT_EQ(outcome.status.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(sim_.snapshot(), deployed);
 }
 
 TEST_F(EflowConfiguratorTest, EflowsOwnFailureKeepsItsCode) {

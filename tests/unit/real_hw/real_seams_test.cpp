@@ -763,6 +763,13 @@ TEST_F(RealSeamsTest, EflowFailureIsOperationFailed) {
   EXPECT_EQ(set.error().message, "Set-EflowVM : GPU 'NVIDIA Tesla T4' not found");
 }
 
+TEST_F(RealSeamsTest, EflowReportingAVmThatDidNotStartIsVmStartFailed) {
+  // The words EFLOW's functions print for a VM that will not start (Azure/iotedge-eflow#273).
+  replies(failed("Set-EflowVM : 'COL01-EFLOW' failed to start. (Virtual machine ID 1240F70C)\r\n"));
+  auto set = seams.eflow().setGpu({Technique::DirectDeviceAssignment, "NVIDIA Tesla T4", 1, true});
+  expectError(set, ErrorCode::VmStartFailed, "eflow.set-vm");
+}
+
 // ---- Errors common to every operation --------------------------------------------------------
 
 /// What a seam operation returned, as its error or nullopt on success.
