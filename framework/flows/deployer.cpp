@@ -259,7 +259,7 @@ FlowOutcome Deployer::teardown(const VmName& vm) {
   return outcome;
 }
 
-Result<void> Deployer::runTeardown(const VmName& vmName, const Current& existing) {
+Result<void> Deployer::runTeardown(const VmName& vmName, const CurrentDeployment& existing) {
   auto vm = p_.hyperv.vmConfig(vmName);
   if (!vm) {
     return std::unexpected(vm.error());

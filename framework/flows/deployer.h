@@ -40,8 +40,6 @@ public:
   [[nodiscard]] const UndoJournal& journal() const { return journal_; }
 
 private:
-  using Current = CurrentDeployment;
-
   Result<void> deployDda(const Selection& selection, const platform::VmName& vm,
                          std::vector<platform::LocationPath>& assigned);
   Result<void> deployGpuPv(const Selection& selection, const platform::VmName& vm);
@@ -52,7 +50,7 @@ private:
   Result<void> startAndVerify(const platform::VmName& vm, const std::vector<std::string>& argv,
                               const std::function<bool(const platform::GuestOutput&)>& sees,
                               const std::string& what);
-  Result<void> runTeardown(const platform::VmName& vm, const Current& current);
+  Result<void> runTeardown(const platform::VmName& vm, const CurrentDeployment& current);
   void rollBack(FlowOutcome& outcome);
   /// Opens the journal; refuses when a crashed flow left one unfinished.
   Result<void> ready();
