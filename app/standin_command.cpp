@@ -1,7 +1,11 @@
-#include "app/standin_command.h"
+// `hil standin ...`: the host behind the stand-in cmdlets (simulators/powershell), which they
+// run one operation at a time. Not for people: the stand-in module is its user.
+#include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
+#include "app/command.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
 #include "framework/runner/state_dir.h"
@@ -10,18 +14,34 @@
 namespace hil::app {
 namespace {
 
-constexpr int kExitBadInput = 2;
-
 int badInput(const std::string& message) {
   fmt::print(stderr, "hil standin: {}\n", message);
   return kExitBadInput;
 }
 
-} // namespace
+class StandInCommand final : public Command {
+public:
+  explicit StandInCommand(CLI::App& app);
+  int run() const override;
 
-StandInCommand::StandInCommand(CLI::App& app) {
-  command_ = app.add_subcommand("standin", "The host behind the stand-in cmdlets (used by "
-                                           "simulators/powershell/HilStandIn, not by people)");
+private:
+  CLI::App* reset_;
+  CLI::App* call_;
+  CLI::App* host_;
+  CLI::App* ops_;
+  std::string state_;
+  std::string scenarioFile_;
+  std::string scenario_;
+  std::uint64_t seed_ = 1;
+  std::vector<std::string> faults_;
+  std::string rules_;
+  std::string operation_;
+  std::vector<std::string> args_;
+};
+
+StandInCommand::StandInCommand(CLI::App& app)
+    : Command(app.add_subcommand("standin", "The host behind the stand-in cmdlets (used by "
+                                            "simulators/powershell/HilStandIn, not by people)")) {
   command_->require_subcommand(1);
   reset_ = command_->add_subcommand("reset", "A new stand-in host from a scenario's <host>");
   reset_->add_option("--state", state_, "The stand-in's state folder")->required();
@@ -96,6 +116,12 @@ int StandInCommand::run() const {
     return badInput(reset.error().describe());
   }
   return 0;
+}
+
+} // namespace
+
+std::unique_ptr<Command> makeStandInCommand(CLI::App& app) {
+  return std::make_unique<StandInCommand>(app);
 }
 
 } // namespace hil::app

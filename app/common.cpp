@@ -1,0 +1,130 @@
+#include "app/common.h"
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "app/command.h"
+#include "reports/junit_writer.h"
+
+namespace hil::app {
+
+std::string utcTimestamp() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw BadInput{fmt::format("{}: cannot open the file", path)};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+data::GpuCatalog loadCatalog(const std::string& path) {
+  if (path.empty()) {
+    return data::GpuCatalog::builtin();
+  }
+  auto parsed = data::GpuCatalog::parse(readFile(path), path);
+  if (!parsed) {
+    throw BadInput{toString(parsed.error())};
+  }
+  return std::move(*parsed);
+}
+
+data::RulesProfile loadRules(const std::string& nameOrFile) {
+  if (auto builtin = data::RulesProfile::builtin(nameOrFile)) {
+    return std::move(*builtin);
+  }
+  if (nameOrFile.find('/') == std::string::npos && nameOrFile.find(".xml") == std::string::npos) {
+    std::string names;
+    for (auto n : data::RulesProfile::builtinNames()) {
+      names += names.empty() ? "" : ", ";
+      names += n;
+    }
+    throw BadInput{fmt::format("--rules {}: no such built-in profile ({}) and not a file path",
+                               nameOrFile, names)};
+  }
+  auto parsed = data::RulesProfile::parse(readFile(nameOrFile), nameOrFile);
+  if (!parsed) {
+    throw BadInput{toString(parsed.error())};
+  }
+  return std::move(*parsed);
+}
+
+std::map<std::string, data::RulesProfile> builtinProfiles() {
+  std::map<std::string, data::RulesProfile> builtins;
+  for (auto name : data::RulesProfile::builtinNames()) {
+    builtins.emplace(std::string{name}, *data::RulesProfile::builtin(name));
+  }
+  return builtins;
+}
+
+std::vector<runner::SuiteInput> loadOrThrow(const std::vector<std::string>& paths,
+                                            const data::GpuCatalog& catalog) {
+  auto loaded = runner::loadScenarios(paths, catalog);
+  if (!loaded) {
+    throw BadInput{toString(loaded.error()) +
+                   fmt::format("{} problem(s); nothing was run", loaded.error().size())};
+  }
+  return std::move(*loaded);
+}
+
+runner::Runner::Progress terminalProgress() {
+  if (isatty(STDERR_FILENO) == 0) {
+    return {};
+  }
+  return [](const runner::CaseResult& c, int done, int total) {
+    fmt::print(stderr, "\r\033[K[{}/{}] {}", done, total, c.name);
+    std::fflush(stderr);
+  };
+}
+
+void endProgress() {
+  if (isatty(STDERR_FILENO) != 0) {
+    fmt::print(stderr, "\r\033[K");
+  }
+}
+
+void writeJunit(const std::string& path, const runner::RunReport& report) {
+  if (path.empty()) {
+    return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << reports::toJunitXml(report);
+  if (!out) {
+    throw BadInput{fmt::format("--junit {}: cannot write the file", path)};
+  }
+}
+
+void printCase(const runner::CaseResult& c, bool withLog) {
+  const char* word = c.status == runner::CaseStatus::Passed   ? "PASS"
+                     : c.status == runner::CaseStatus::Failed ? "FAIL"
+                                                              : "SKIP";
+  fmt::print("{} {} ({})\n", word, c.name, c.suite);
+  if (c.status == runner::CaseStatus::Failed) {
+    std::istringstream detail(c.failureDetail);
+    for (std::string line; std::getline(detail, line);) {
+      fmt::print("  {}\n", line);
+    }
+  }
+  if (withLog || c.status == runner::CaseStatus::Failed) {
+    fmt::print("  log:\n");
+    for (const auto& line : c.log) {
+      fmt::print("    {}\n", line);
+    }
+  }
+}
+
+} // namespace hil::app

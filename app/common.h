@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/core/clock.h"
+#include "framework/data/catalog.h"
+#include "framework/data/rules.h"
+#include "framework/runner/runner.h"
+
+namespace hil::app {
+
+/// "YYYY-MM-DDTHH:MM:SS" in UTC, for JUnit timestamps (the one place wall-clock dates are read).
+[[nodiscard]] std::string utcTimestamp();
+
+/// The process's monotonic clock, for durations of real work.
+class SteadyClock : public Clock {
+public:
+  [[nodiscard]] std::chrono::nanoseconds now() const override {
+    return std::chrono::steady_clock::now().time_since_epoch();
+  }
+};
+
+/// The whole file; BadInput when it cannot be read.
+[[nodiscard]] std::string readFile(const std::string& path);
+/// The catalog in `path`, or the built-in one when `path` is empty.
+[[nodiscard]] data::GpuCatalog loadCatalog(const std::string& path);
+/// A built-in rules profile by name, or a rules file.
+[[nodiscard]] data::RulesProfile loadRules(const std::string& nameOrFile);
+/// Every built-in rules profile by name, for scenarios that name their own.
+[[nodiscard]] std::map<std::string, data::RulesProfile> builtinProfiles();
+/// The scenario files in `paths` (files or folders); BadInput listing every problem.
+[[nodiscard]] std::vector<runner::SuiteInput> loadOrThrow(const std::vector<std::string>& paths,
+                                                          const data::GpuCatalog& catalog);
+
+/// Watches a run on a terminal; stays quiet in CI logs.
+[[nodiscard]] runner::Runner::Progress terminalProgress();
+void endProgress();
+
+/// Writes the report as JUnit XML to `path` (nothing when `path` is empty).
+void writeJunit(const std::string& path, const runner::RunReport& report);
+/// PASS/FAIL/SKIP and the scenario's name; the failure and the log where they matter.
+void printCase(const runner::CaseResult& c, bool withLog);
+
+} // namespace hil::app
