@@ -5,13 +5,14 @@
 # certify judges both against scenarios/policies/pester.xml (Pester's tests on the rig class
 # "pester", the scenarios on "sim"). Then a failing Pester result must stop the certification.
 # usage: pester_certify.sh HIL PWSH PESTER_PSD1 REPO_ROOT [SCHEMAS_DIR]
+# SCHEMAS_DIR holds junit-10.xsd and jenkins-junit.xsd (default: REPO_ROOT/tests/schemas).
 set -euo pipefail
 
 hil=$1
 pwsh=$2
 pester=$3
 root=$4
-schemas=${5:-}
+schemas=${5:-$root/tests/schemas}
 tests="$root/tests/powershell/pester/GpuPassthrough.Tests.ps1"
 policy="$root/scenarios/policies/pester.xml"
 work=$(mktemp -d)
@@ -68,12 +69,12 @@ grep -q "<testsuite name=\"$tests\"" "$work/merged.xml" ||
   fail "merged.xml has no suite named as Pester names it ($tests)"
 grep -q '<property name="backend" value="pester" />' "$work/merged.xml" ||
   fail "merged.xml: Pester's suite has no backend=pester property"
-if [[ -n "$schemas" && -f "$schemas/junit-10.xsd" ]] && command -v xmllint >/dev/null; then
-  for schema in junit-10 jenkins-junit; do
-    expect_status 0 "merged.xml against $schema.xsd" \
-      xmllint --noout --schema "$schemas/$schema.xsd" "$work/merged.xml"
-  done
-fi
+command -v xmllint >/dev/null || fail "xmllint not found: run scripts/deps.sh (libxml2-utils)"
+for schema in junit-10 jenkins-junit; do
+  [[ -f "$schemas/$schema.xsd" ]] || fail "no schema $schemas/$schema.xsd (tests/schemas/README.md)"
+  expect_status 0 "merged.xml against $schema.xsd" \
+    xmllint --noout --schema "$schemas/$schema.xsd" "$work/merged.xml"
+done
 
 # 4. Certify, merged and as two inputs: Pester's tests pass on "pester", the scenarios on "sim".
 for inputs in "$work/merged.xml" "$work/pester.xml $work/hil.xml"; do

@@ -2,9 +2,10 @@
 # The whole scenario library through real PowerShell and the stand-in rig gives every scenario
 # the outcome the simulator gives it, and a JUnit file that validates against both schemas.
 #   library_on_standin.sh HIL RIG SCENARIOS SIM_JUNIT OUT_DIR [SCHEMAS_DIR]
+# SCHEMAS_DIR holds junit-10.xsd and jenkins-junit.xsd (default: tests/schemas beside SCENARIOS).
 set -euo pipefail
 
-hil=$1 rig=$2 scenarios=$3 sim_junit=$4 out=$5 schemas=${6:-}
+hil=$1 rig=$2 scenarios=$3 sim_junit=$4 out=$5 schemas=${6:-$3/../tests/schemas}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$out"
 junit="$out/$(basename "$rig" .xml)-junit.xml"
@@ -20,10 +21,12 @@ if [[ ! -s "$junit" ]]; then
   tail -n 40 "$out/$(basename "$rig" .xml).log" >&2
   exit 1
 fi
-if [[ -n "$schemas" && -f "$schemas/junit-10.xsd" ]]; then
-  for schema in junit-10 jenkins-junit; do
-    xmllint --noout --schema "$schemas/$schema.xsd" "$junit"
-  done
-fi
+for schema in junit-10 jenkins-junit; do
+  if [[ ! -f "$schemas/$schema.xsd" ]]; then
+    echo "no schema $schemas/$schema.xsd (tests/schemas/README.md)" >&2
+    exit 1
+  fi
+  xmllint --noout --schema "$schemas/$schema.xsd" "$junit"
+done
 grep -q '<property name="backend" value="real"' "$junit"
 /usr/bin/python3 "$here/same_outcomes.py" "$sim_junit" "$junit"
