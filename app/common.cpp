@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "app/command.h"
+#include "app/version.h"
+#include "reports/certify.h"
 #include "reports/junit_writer.h"
 
 namespace hil::app {
@@ -95,6 +97,14 @@ void endProgress() {
   if (isatty(STDERR_FILENO) != 0) {
     fmt::print(stderr, "\r\033[K");
   }
+}
+
+void addBuildProperties(runner::RunReport& report, const data::GpuCatalog& catalog) {
+  report.properties["hil-version"] = kVersion;
+  if (*kCommit != '\0') {
+    report.properties["hil-commit"] = kCommit;
+  }
+  report.properties["catalog-sha256"] = reports::sha256Hex(catalog.text());
 }
 
 void writeJunit(const std::string& path, const runner::RunReport& report) {

@@ -39,6 +39,10 @@ public:
 [[nodiscard]] runner::Runner::Progress terminalProgress();
 void endProgress();
 
+/// Names the build and the data behind a report: hil-version, hil-commit (when built from a
+/// checkout) and catalog-sha256, beside the run's own seed (docs/junit.md).
+void addBuildProperties(runner::RunReport& report, const data::GpuCatalog& catalog);
+
 /// Writes the report as JUnit XML to `path` (nothing when `path` is empty).
 void writeJunit(const std::string& path, const runner::RunReport& report);
 /// PASS/FAIL/SKIP and the scenario's name; the failure and the log where they matter.

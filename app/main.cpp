@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "app/command.h"
+#include "app/version.h"
 
 int main(int argc, char** argv) {
   using namespace hil::app;
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
                "hosts"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every command");
+  app.set_version_flag("--version", "hil " + versionText(), "Print the version and the commit");
 
   std::vector<std::unique_ptr<Command>> commands;
   for (auto make : {makeRunCommand, makeMergeCommand, makeListCommand, makeValidateCommand,
@@ -26,13 +28,9 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitBadInput;
+    // --help, --help-all and --version end the parse with status 0; a usage error is bad usage.
+    return app.exit(e) == 0 ? kExitPassed : kExitBadInput;
   }
   try {
     for (const auto& command : commands) {

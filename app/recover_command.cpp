@@ -1,4 +1,6 @@
 // `hil recover`: rolls back a flow a crash interrupted, from the journal in a state folder.
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "app/command.h"
@@ -25,6 +27,11 @@ public:
       throw BadInput{fmt::format("--backend {}: this build has the sim backend only", backend_)};
     }
     const auto& state = state_;
+    if (std::error_code ec; !std::filesystem::is_directory(state, ec)) {
+      throw BadInput{fmt::format("--state {}: no such folder (the state folder of an earlier "
+                                 "`hil run --state`); nothing was changed",
+                                 state)};
+    }
     const auto& catalog = data::GpuCatalog::builtin();
     runner::FileFlowStore store{state};
     auto flowState = store.load();

@@ -72,25 +72,27 @@ std::optional<int> parseWholeNumber(std::string_view text) {
   return value;
 }
 
-std::optional<Shard> makeShard(std::string_view index, std::string_view count) {
+/// Shard `index` of `count`, where the first is `first` (1 for --shard, 0 for GoogleTest's).
+std::optional<Shard> makeShard(std::string_view index, std::string_view count, int first) {
   const auto i = parseWholeNumber(index);
   const auto n = parseWholeNumber(count);
-  if (!i || !n || *n < 1 || *i >= *n) {
+  if (!i || !n || *n < 1 || *i < first || *i - first >= *n) {
     return std::nullopt;
   }
-  return Shard{*i, *n};
+  return Shard{*i - first, *n};
 }
 
-/// --shard I/N; else GoogleTest's variables, as CI systems that shard GoogleTest set them.
+/// --shard I/N, counted from 1 as Jest, Playwright and GitLab's CI_NODE_INDEX count; else
+/// GoogleTest's variables, counted from 0, as CI systems that shard GoogleTest set them.
 Shard shardOf(const std::string& flag) {
   if (!flag.empty()) {
     const auto slash = flag.find('/');
     const auto shard = slash == std::string::npos
                            ? std::nullopt
                            : makeShard(std::string_view{flag}.substr(0, slash),
-                                       std::string_view{flag}.substr(slash + 1));
+                                       std::string_view{flag}.substr(slash + 1), 1);
     if (!shard) {
-      throw BadInput{fmt::format("--shard {}: expected I/N with 0 <= I < N, e.g. 0/4", flag)};
+      throw BadInput{fmt::format("--shard {}: expected I/N with 1 <= I <= N, e.g. 1/4", flag)};
     }
     return *shard;
   }
@@ -105,7 +107,7 @@ Shard shardOf(const std::string& flag) {
                                index == nullptr ? "unset" : "set",
                                total == nullptr ? "unset" : "set")};
   }
-  const auto shard = makeShard(index, total);
+  const auto shard = makeShard(index, total, 0);
   if (!shard) {
     throw BadInput{fmt::format("GTEST_SHARD_INDEX={} GTEST_TOTAL_SHARDS={}: expected whole numbers "
                                "with 0 <= index < total",
@@ -135,6 +137,44 @@ int selectedScenarios(const std::vector<runner::SuiteInput>& suites,
     }
   }
   return selected;
+}
+
+/// A --filter that selects nothing is a mistake in the command line, not a passing run.
+void requireSelection(const std::vector<runner::SuiteInput>& suites,
+                      const std::vector<std::string>& filters) {
+  if (selectedScenarios(suites, filters) > 0) {
+    return;
+  }
+  std::size_t scenarios = 0;
+  for (const auto& suite : suites) {
+    scenarios += suite.file.scenarios.size();
+  }
+  if (filters.empty()) {
+    throw BadInput{"no scenario to run: the paths hold no scenario file"};
+  }
+  std::string globs;
+  for (const auto& f : filters) {
+    globs += fmt::format(" --filter '{}'", f);
+  }
+  throw BadInput{fmt::format("{}: matches none of the {} scenario(s) in the given paths (a glob "
+                             "on a scenario's name or one of its tags; `hil list` shows them)",
+                             globs.substr(1), scenarios)};
+}
+
+/// Names each passing scenario that reported warnings; returns how many did.
+int printWarnings(const runner::RunReport& report) {
+  int warned = 0;
+  for (const auto& suite : report.suites) {
+    for (const auto& c : suite.cases) {
+      const auto warnings = c.properties.find("warnings");
+      if (c.status == runner::CaseStatus::Passed && warnings != c.properties.end() &&
+          warnings->second != "none") {
+        fmt::print("WARN {} ({}): {}\n", c.name, c.suite, warnings->second);
+        ++warned;
+      }
+    }
+  }
+  return warned;
 }
 
 /// A marker nobody can guess for a shell session's frames (the one place true randomness is
@@ -311,9 +351,9 @@ public:
                     "every scenario; expectations then do not apply, the invariants do "
                     "(repeatable)");
     run->add_option("--shard", args_.shard,
-                    "Run only shard I of N (0 <= I < N) of the selected scenarios, a stable "
+                    "Run only shard I of N (1 <= I <= N) of the selected scenarios, a stable "
                     "partition by suite and name; default: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS "
-                    "when set")
+                    "(0-based) when set")
         ->type_name("I/N");
     run->add_option("PATH", args_.paths, "Scenario files or folders")->required();
   }
@@ -328,6 +368,7 @@ public:
     touchShardStatusFile();
     const auto shard = shardOf(args.shard);
     const auto suites = loadOrThrow(args.paths, catalog);
+    requireSelection(suites, args.filters);
     SteadyClock clock;
     Backends backendChoice{args, catalog, clock};
     const auto& backends = backendChoice.selected();
@@ -345,6 +386,7 @@ public:
     const auto timestamp = utcTimestamp();
     auto report = runner.run(suites, options, terminalProgress());
     report.timestamp = timestamp;
+    addBuildProperties(report, catalog);
     endProgress();
     for (const auto& suite : report.suites) {
       for (const auto& c : suite.cases) {
@@ -369,22 +411,20 @@ public:
     bool emptyShard = false;
     if (shard.count > 1) {
       const int selected = selectedScenarios(suites, args.filters);
-      fmt::print("shard {}/{}: {} of the {} selected scenarios\n", shard.index, shard.count,
+      fmt::print("shard {}/{}: {} of the {} selected scenarios\n", shard.index + 1, shard.count,
                  report.total(), selected);
       if (report.total() == 0 && selected > 0) {
         fmt::print("shard {}/{} is empty: no selected scenario falls in it; nothing to run\n",
-                   shard.index, shard.count);
+                   shard.index + 1, shard.count);
         emptyShard = true;
       }
     }
+    const int warned = printWarnings(report);
     // The closing line CI log readers look for.
-    fmt::print("run: {} passed, {} failed, {} skipped\n", passed, failed, skipped);
+    fmt::print("run: {} passed{}, {} failed, {} skipped\n", passed,
+               warned > 0 ? fmt::format(" ({} with warnings)", warned) : "", failed, skipped);
     if (emptyShard) {
       return kExitPassed;
-    }
-    if (report.total() == 0) {
-      fmt::print(stderr, "hil: no scenario matched\n");
-      return kExitFailed;
     }
     return failed == 0 ? kExitPassed : kExitFailed;
   }

@@ -86,6 +86,7 @@ public:
     const auto timestamp = utcTimestamp();
     auto result = runner::sweep(runner, suites, options, terminalProgress());
     result.report.timestamp = timestamp;
+    addBuildProperties(result.report, catalog);
     endProgress();
     result.report.seconds = std::chrono::duration<double>(clock.now() - started).count();
     for (const auto& suite : result.report.suites) {

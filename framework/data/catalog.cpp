@@ -98,12 +98,13 @@ std::uint64_t GpuModel::highMmioNeed() const {
 }
 
 Parsed<GpuCatalog> GpuCatalog::parse(std::string text, std::string file) {
+  GpuCatalog catalog;
+  catalog.text_ = text;
   auto doc = xml::Document::parse(std::move(text), std::move(file));
   if (!doc) {
     return std::unexpected(doc.error());
   }
   Diagnostics out;
-  GpuCatalog catalog;
   {
     xml::Element root{*doc, doc->root(), out};
     if (root.name() != "gpu-catalog") {

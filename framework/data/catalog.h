@@ -52,9 +52,12 @@ public:
 
   [[nodiscard]] const GpuModel* find(std::string_view id) const;
   [[nodiscard]] const std::vector<GpuModel>& models() const { return models_; }
+  /// The file it was read from, byte for byte (what a report's catalog hash covers).
+  [[nodiscard]] const std::string& text() const { return text_; }
 
 private:
   std::vector<GpuModel> models_;
+  std::string text_;
 };
 
 } // namespace hil::data

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fnmatch.h>
@@ -43,6 +44,35 @@ bool isPolicyFile(const fs::path& path) {
   return false;
 }
 
+/// A file given twice (by two paths, or as itself and inside a given folder) runs once, where it
+/// was first named.
+void dropRepeatedFiles(std::vector<std::pair<fs::path, std::string>>& files) {
+  std::set<fs::path> seen;
+  std::erase_if(files, [&](const auto& file) {
+    std::error_code ec;
+    auto identity = fs::weakly_canonical(file.first, ec);
+    return !seen.insert(ec ? file.first.lexically_normal() : std::move(identity)).second;
+  });
+}
+
+/// A scenario's name is the identity of its result (JUnit, merge, certification): two scenarios
+/// of one run may not share it.
+void checkUniqueNames(const std::vector<SuiteInput>& suites, Diagnostics& problems) {
+  std::map<std::string_view, const scenario::Scenario*> byName;
+  for (const auto& suite : suites) {
+    for (const auto& s : suite.file.scenarios) {
+      const auto [first, inserted] = byName.emplace(s.name, &s);
+      if (!inserted && first->second->file != s.file) {
+        problems.push_back({s.file, s.line,
+                            fmt::format("scenario name '{}' is already used at {}:{}; a name is "
+                                        "the identity of a result, so every scenario of a run "
+                                        "needs its own",
+                                        s.name, first->second->file, first->second->line)});
+      }
+    }
+  }
+}
+
 } // namespace
 
 Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
@@ -78,6 +108,7 @@ Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& pa
       problems.push_back({given, 0, "no such file or folder"});
     }
   }
+  dropRepeatedFiles(files);
   // Files named alike in different places (a/x.xml b/x.xml) keep apart by their paths.
   std::map<std::string, int> uses;
   for (const auto& [path, suite] : files) {
@@ -106,6 +137,7 @@ Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& pa
     }
     suites.push_back({suite, std::move(*parsed)});
   }
+  checkUniqueNames(suites, problems);
   if (!problems.empty()) {
     return std::unexpected(std::move(problems));
   }

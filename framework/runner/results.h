@@ -20,7 +20,9 @@ struct CaseResult {
   std::string failureDetail;  // every failed expectation, one per line, with file:line
   std::string skipReason;
   std::vector<std::string> log; // the scenario's log, one line per entry (may hold any bytes)
-  std::map<std::string, std::string> properties; // backend, gpu, windows-build, technique, seed
+  /// backend, rig, gpu, windows-build, rules, scenario-seed, passthrough, technique, ...
+  /// (docs/junit.md)
+  std::map<std::string, std::string> properties;
   double seconds = 0;
 };
 
@@ -37,6 +39,9 @@ struct RunReport {
   std::vector<SuiteResult> suites;
   double seconds = 0;
   std::string timestamp; // when the run started; given to every suite that has none
+  /// The run's own: hil-version, hil-commit, seed, catalog-sha256. JUnit has no place for them
+  /// above <testsuite>, so every suite carries them.
+  std::map<std::string, std::string> properties;
 
   [[nodiscard]] int count(CaseStatus status) const;
   [[nodiscard]] int total() const;

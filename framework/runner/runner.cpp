@@ -233,6 +233,34 @@ flows::StepRecord inferredRecord(const scenario::Step& step, const flows::HostSt
   return record;
 }
 
+/// What the scenario's first deploy asked for and what it configured: the `passthrough`,
+/// `technique` and `deploy-error` properties (docs/junit.md).
+struct FirstDeploy {
+  std::optional<std::string_view> passthrough; // as requested, in EFLOW's words
+  std::string technique{"None"};               // what was configured
+  std::optional<std::string_view> error;       // the code the deploy failed with
+  bool pending = false;                        // asked, its outcome not known yet
+
+  void record(const flows::FlowOutcome& outcome) {
+    pending = false;
+    if (outcome.status) {
+      technique = outcome.method.value_or("None");
+    } else {
+      error = toString(outcome.status.error().code);
+    }
+  }
+
+  void addProperties(std::map<std::string, std::string>& properties) const {
+    if (passthrough) {
+      properties["passthrough"] = std::string{*passthrough};
+    }
+    properties["technique"] = technique;
+    if (error) {
+      properties["deploy-error"] = std::string{*error};
+    }
+  }
+};
+
 bool unfinished(const flows::FlowStore& store) {
   const auto state = store.load();
   return state && state->journal && !state->journal->undo.empty();
@@ -264,7 +292,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       {"windows-build", fmt::format("{} {}", toString(s.host.edition), s.host.build.toString())},
       {"rig-class", backends_.rigClass()},
       {"rules", rules->name()},
-      {"seed", std::to_string(seed)}};
+      {"scenario-seed", std::to_string(seed)}};
   if (!options.extraFaults.empty()) {
     std::string plan;
     for (const auto& fault : options.extraFaults) {
@@ -307,7 +335,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   };
   const auto original = host.snapshot();
   Last last;
-  std::string technique;
+  FirstDeploy firstDeploy;
   std::set<std::string> warnings;
   bool crashed = false;
   for (const auto& step : s.steps) {
@@ -321,6 +349,10 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       run.unchecked(last);
     }
     last = Last{step.kind, step.line, {}, std::nullopt, {}, !expectations};
+    if (step.kind == StepKind::Deploy && !firstDeploy.passthrough) {
+      firstDeploy.passthrough = toString(step.deploy.passthrough);
+      firstDeploy.pending = true;
+    }
     log.add(fmt::format("-- line {}: <{}>", step.line, toString(step.kind)));
     const auto before = host.snapshot();
     try {
@@ -344,10 +376,8 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       for (auto warning : outcome.warnings) {
         warnings.insert(std::string{toString(warning)});
       }
-      if (step.kind == StepKind::Deploy && technique.empty()) {
-        technique = outcome.method && outcome.status
-                        ? *outcome.method
-                        : std::string{toString(step.deploy.passthrough)};
+      if (step.kind == StepKind::Deploy && firstDeploy.pending) {
+        firstDeploy.record(outcome);
       }
       auto record = stepRecord(step, outcome, s.host.vm.name);
       if (!outcome.status && unfinished(store)) {
@@ -411,7 +441,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     run.failure(s.line, std::string{toString(finished.error().code)},
                 fmt::format("could not keep the host: {}", finished.error().describe()));
   }
-  result.properties["technique"] = technique.empty() ? "none" : technique;
+  firstDeploy.addProperties(result.properties);
   std::string warned;
   for (const auto& warning : warnings) {
     warned += warned.empty() ? warning : " " + warning;
@@ -507,6 +537,7 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
   }
   std::erase_if(report.suites, [](const SuiteResult& suite) { return suite.cases.empty(); });
   mergeSuiteProperties(report);
+  report.properties["seed"] = std::to_string(options.seed);
   report.seconds = std::chrono::duration<double>(wall_.now() - started).count();
   return report;
 }

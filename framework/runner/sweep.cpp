@@ -167,6 +167,7 @@ SweepReport sweep(const Runner& runner, const std::vector<SuiteInput>& suites,
   }
   std::erase_if(sweep.report.suites, [](const SuiteResult& s) { return s.cases.empty(); });
   mergeSuiteProperties(sweep.report);
+  sweep.report.properties["seed"] = std::to_string(options.seed);
   return sweep;
 }
 

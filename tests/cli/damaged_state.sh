@@ -50,6 +50,12 @@ expect_exit 2 "recover over an unknown version" "$hil" recover --backend sim --s
 grep -q "version" "$work/out" || { echo "no word about the version" >&2; exit 1; }
 
 # Nothing to recover: exit 0 and say so.
+mkdir -p "$work/empty"
 expect_exit 0 "recover an empty folder" "$hil" recover --backend sim --state "$work/empty"
 grep -q "nothing to recover" "$work/out" || { echo "no 'nothing to recover'" >&2; exit 1; }
-echo "damaged_state: 4 passed, 0 failed"
+
+# A folder that does not exist is a mistake (a typo, another machine's path): bad input.
+expect_exit 2 "recover a missing folder" "$hil" recover --backend sim --state "$work/no-such"
+grep -q "no such folder" "$work/out" || { echo "no 'no such folder'" >&2; exit 1; }
+[[ ! -e "$work/no-such" ]] || { echo "recover created the missing folder" >&2; exit 1; }
+echo "damaged_state: 5 passed, 0 failed"

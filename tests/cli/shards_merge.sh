@@ -3,11 +3,13 @@
 # and GTEST_TOTAL_SHARDS) partitions the library stably, and `hil merge` of the shards gives the
 # same testcases as one unsharded run, each once. A malformed input makes merge exit 2 and write
 # nothing.
-# usage: shards_merge.sh HIL SCENARIOS_DIR
+# usage: shards_merge.sh HIL SCENARIOS_DIR [SCHEMAS_DIR]
+# SCHEMAS_DIR: junit-10.xsd and jenkins-junit.xsd (default: tests/schemas beside SCENARIOS_DIR).
 set -euo pipefail
 
 hil=$1
 scenarios=$2
+schemas=${3:-$scenarios/../tests/schemas}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The runs below choose their shards themselves.
@@ -50,8 +52,8 @@ same_testcases() { # description file-a file-b
 }
 
 # A failing scenario is other tests' business: here only the partition counts (exit 0 or 1).
-run_status "0|1" "shard 0/2" "$hil" run --shard 0/2 --junit "$work/a.xml" "$scenarios"
-run_status "0|1" "shard 1/2" "$hil" run --shard 1/2 --junit "$work/b.xml" "$scenarios"
+run_status "0|1" "shard 1/2" "$hil" run --shard 1/2 --junit "$work/a.xml" "$scenarios"
+run_status "0|1" "shard 2/2" "$hil" run --shard 2/2 --junit "$work/b.xml" "$scenarios"
 run_status "0|1" "unsharded run" "$hil" run --junit "$work/all.xml" "$scenarios"
 total=$(testcases "$work/all.xml" | wc -l)
 count_a=$(testcases "$work/a.xml" | wc -l)
@@ -71,17 +73,15 @@ tests_attr=$(xmllint --xpath 'string(/testsuites/@tests)' "$work/merged.xml")
 [[ $tests_attr -eq $total ]] || fail "merged <testsuites tests=\"$tests_attr\">, expected $total"
 pass
 
-# The merged file is as valid as any report, where the consumer schemas are at hand.
-schemas="$scenarios/../../shared/schemas"
-if [[ -f "$schemas/junit-10.xsd" && -f "$schemas/jenkins-junit.xsd" ]]; then
-  for schema in junit-10 jenkins-junit; do
-    xmllint --noout --schema "$schemas/$schema.xsd" "$work/merged.xml" 2>"$work/out" || {
-      cat "$work/out" >&2
-      fail "the merged file does not validate against $schema.xsd"
-    }
-  done
-  pass
-fi
+# The merged file is as valid as any report: it validates against both consumer schemas.
+for schema in junit-10 jenkins-junit; do
+  [[ -f "$schemas/$schema.xsd" ]] || fail "no schema $schemas/$schema.xsd (tests/schemas/README.md)"
+  xmllint --noout --schema "$schemas/$schema.xsd" "$work/merged.xml" 2>"$work/out" || {
+    cat "$work/out" >&2
+    fail "the merged file does not validate against $schema.xsd"
+  }
+done
+pass
 
 # GoogleTest's variables give the same partition, and the status file is touched.
 for index in 0 1; do
@@ -93,14 +93,14 @@ for index in 0 1; do
   [[ -f "$work/status-$index" ]] || fail "GTEST_SHARD_STATUS_FILE was not touched"
 done
 pass
-# --shard wins over the variables.
+# --shard wins over the variables; it counts from 1, GoogleTest's index from 0.
 run_status "0|1" "--shard with GTEST variables" env GTEST_SHARD_INDEX=1 GTEST_TOTAL_SHARDS=2 \
-  "$hil" run --shard 0/2 --junit "$work/flag.xml" "$scenarios"
+  "$hil" run --shard 1/2 --junit "$work/flag.xml" "$scenarios"
 same_testcases "--shard over GTEST_*" "$work/flag.xml" "$work/a.xml"
 pass
 
 # Bad shard values are bad usage.
-for bad in 2/2 0/0 -1/2 x/2 1 1/2/3 "0/2 "; do
+for bad in 3/2 0/2 0/0 -1/2 x/2 1 1/2/3 "1/2 "; do
   run_status 2 "--shard '$bad'" "$hil" run --shard "$bad" "$scenarios"
   grep -q -- "--shard" "$work/out" || fail "--shard '$bad': the message does not name --shard"
 done
@@ -113,7 +113,7 @@ pass
 
 # Stable: a new scenario lands in one shard and moves no other.
 cp -r "$scenarios" "$work/library"
-for index in 0 1 2; do
+for index in 1 2 3; do
   run_status "0|1" "shard $index/3" "$hil" run --shard $index/3 --junit "$work/before-$index.xml" \
     "$work/library"
 done
@@ -123,7 +123,7 @@ mkdir -p "$work/library/zz-added"
 sed 's/<scenario name="\([^"]*\)"/<scenario name="\1-added"/' "$first" \
   >"$work/library/zz-added/added.xml"
 landed=0
-for index in 0 1 2; do
+for index in 1 2 3; do
   run_status "0|1" "shard $index/3 with one more" "$hil" run --shard $index/3 \
     --junit "$work/after-$index.xml" "$work/library"
   new=$(comm -13 <(testcases "$work/before-$index.xml") <(testcases "$work/after-$index.xml"))
@@ -140,7 +140,7 @@ pass
 # A shard that gets nothing is not an error; a filter that matches nothing still is.
 name=$(sed -n 's/.*<scenario name="\([^"]*\)".*/\1/p' "$first" | sed -n 1p)
 ran=0
-for index in 0 1 2; do
+for index in 1 2 3; do
   run_status 0 "one scenario, shard $index/3" "$hil" run --shard $index/3 --filter "$name" \
     --junit "$work/one-$index.xml" "$scenarios"
   if grep -q "is empty" "$work/out"; then
@@ -152,8 +152,10 @@ done
 [[ $ran -eq 1 ]] || fail "one scenario ran in $ran of 3 shards"
 run_status 0 "merge with empty shards" "$hil" merge -o "$work/one.xml" "$work"/one-?.xml
 [[ $(testcases "$work/one.xml" | wc -l) -eq 1 ]] || fail "merging empty shards lost the scenario"
-run_status 1 "a filter that matches nothing, sharded" "$hil" run --shard 0/2 \
+run_status 2 "a filter that matches nothing, sharded" "$hil" run --shard 1/2 \
   --filter no-such-scenario-anywhere "$scenarios"
+grep -q -- "--filter 'no-such-scenario-anywhere': matches none" "$work/out" ||
+  fail "a filter that matches nothing: the message does not say so"
 pass
 
 # Malformed input: exit 2 naming the file and line; nothing is written, nothing is replaced.

@@ -35,6 +35,13 @@ using ::testing::StartsWith;
 
 // ---- Scenarios as text ------------------------------------------------------------------------
 
+/// The scenario text with its first name="..." replaced.
+std::string renamed(std::string text, std::string_view name) {
+  const auto start = text.find("name=\"") + 6;
+  text.replace(start, text.find('"', start) - start, name);
+  return text;
+}
+
 constexpr const char* kT4Dda = R"(<scenario name="t4-dda" tags="dda t4">
   <host>
     <windows edition="server" build="17763"/>
@@ -211,9 +218,12 @@ TEST_F(RunnerTest, APassingScenarioReportsItsProperties) {
   EXPECT_EQ(result.properties.at("rig"), "simulator");
   EXPECT_EQ(result.properties.at("gpu"), "tesla-t4");
   EXPECT_EQ(result.properties.at("windows-build"), "server 17763");
+  EXPECT_EQ(result.properties.at("passthrough"), "auto");
   EXPECT_EQ(result.properties.at("technique"), "DirectDeviceAssignment");
+  EXPECT_FALSE(result.properties.contains("deploy-error"));
   EXPECT_EQ(result.properties.at("rules"), "eflow-2021-preview");
-  EXPECT_EQ(result.properties.at("seed"), std::to_string(scenarioSeed(5, "one", "t4-dda")));
+  EXPECT_EQ(result.properties.at("scenario-seed"),
+            std::to_string(scenarioSeed(5, "one", "t4-dda")));
   EXPECT_EQ(result.properties.at("smoke.device-name"), "NVIDIA Tesla T4");
 }
 
@@ -373,6 +383,43 @@ TEST_F(RunnerTest, AnExpectedErrorPasses) {
   </steps>
 </scenario>)");
   EXPECT_EQ(result.status, CaseStatus::Passed) << result.failureDetail;
+  // What was asked, what was configured, and why not: three properties, not one.
+  EXPECT_EQ(result.properties.at("passthrough"), "auto");
+  EXPECT_EQ(result.properties.at("technique"), "None");
+  EXPECT_EQ(result.properties.at("deploy-error"), "operation-failed");
+}
+
+TEST_F(RunnerTest, ARefusedRequestNamesTheRefusalNotTheRequestAsItsTechnique) {
+  const auto result = runOne(R"(<scenario name="refused">
+  <host>
+    <windows edition="home" build="22621"/>
+    <gpu model="geforce-rtx-3080" wsl-driver="true"/>
+  </host>
+  <steps>
+    <deploy passthrough="ParaVirtualization"/>
+    <expect result="error" error="unsupported-edition"/>
+  </steps>
+</scenario>)");
+  EXPECT_EQ(result.status, CaseStatus::Passed) << result.failureDetail;
+  EXPECT_EQ(result.properties.at("passthrough"), "ParaVirtualization");
+  EXPECT_EQ(result.properties.at("technique"), "None");
+  EXPECT_EQ(result.properties.at("deploy-error"), "unsupported-edition");
+}
+
+TEST_F(RunnerTest, AScenarioWithoutADeployHasNoPassthroughProperty) {
+  const auto result = runOne(R"(<scenario name="teardown-only">
+  <host>
+    <windows edition="server" build="17763"/>
+    <gpu model="tesla-t4" mitigation-driver="true"/>
+  </host>
+  <steps>
+    <teardown/>
+    <expect result="ok"/>
+  </steps>
+</scenario>)");
+  EXPECT_EQ(result.status, CaseStatus::Passed) << result.failureDetail;
+  EXPECT_FALSE(result.properties.contains("passthrough"));
+  EXPECT_EQ(result.properties.at("technique"), "None");
 }
 
 TEST_F(RunnerTest, AHangFaultIsATimeoutInVirtualTime) {
@@ -520,7 +567,7 @@ TEST_F(RunnerTest, ADifferentSeedChangesTheSeedProperty) {
   const auto two = runOne(kT4Dda, 2);
   EXPECT_EQ(one.status, CaseStatus::Passed);
   EXPECT_EQ(two.status, CaseStatus::Passed);
-  EXPECT_NE(one.properties.at("seed"), two.properties.at("seed"));
+  EXPECT_NE(one.properties.at("scenario-seed"), two.properties.at("scenario-seed"));
   // The smoke figures come from the seeded random: they differ too.
   EXPECT_NE(one.properties, two.properties);
 }
@@ -636,18 +683,21 @@ TEST_F(RunnerTest, ScenarioSeedDoesNotDependOnOrderOrFilter) {
   std::map<std::string, std::string> seeds;
   for (const auto& s : forward.suites) {
     for (const auto& c : s.cases) {
-      seeds[s.name + "/" + c.name] = c.properties.at("seed");
-      EXPECT_EQ(c.properties.at("seed"), std::to_string(scenarioSeed(9, s.name, c.name)));
+      seeds[s.name + "/" + c.name] = c.properties.at("scenario-seed");
+      EXPECT_EQ(c.properties.at("scenario-seed"), std::to_string(scenarioSeed(9, s.name, c.name)));
     }
   }
   ASSERT_EQ(seeds.size(), 4u);
   for (const auto& s : backward.suites) {
     for (const auto& c : s.cases) {
-      EXPECT_EQ(c.properties.at("seed"), seeds.at(s.name + "/" + c.name)) << c.name;
+      EXPECT_EQ(c.properties.at("scenario-seed"), seeds.at(s.name + "/" + c.name)) << c.name;
     }
   }
   ASSERT_EQ(filtered.total(), 1);
-  EXPECT_EQ(filtered.suites[0].cases[0].properties.at("seed"), seeds.at("mixed/geforce-pro"));
+  EXPECT_EQ(filtered.suites[0].cases[0].properties.at("scenario-seed"),
+            seeds.at("mixed/geforce-pro"));
+  // The run's own seed is the one to pass back: every suite carries it.
+  EXPECT_EQ(forward.properties.at("seed"), "9");
   EXPECT_EQ(filtered.suites[0].cases[0].log,
             forward.suites[0].cases[1].log); // same seed, same run
 }
@@ -688,10 +738,10 @@ TEST(LoadScenariosTest, ErrorsFromSeveralFilesAreAllReported) {
 
 TEST(LoadScenariosTest, LoadsFoldersRecursivelyInSortedOrder) {
   const ScratchDir dir;
-  dir.write("tree/z/last.xml", kT4Dda);
+  dir.write("tree/z/last.xml", renamed(kT4Dda, "last"));
   dir.write("tree/first.xml", kMixed);
-  dir.write("tree/m.xml", kT4Dda);
-  const auto single = dir.write("single.xml", kT4Dda);
+  dir.write("tree/m.xml", renamed(kT4Dda, "m"));
+  const auto single = dir.write("single.xml", renamed(kT4Dda, "single"));
   const auto loaded =
       loadScenarios({(dir.path() / "tree").string(), single}, data::GpuCatalog::builtin());
   ASSERT_TRUE(loaded.has_value()) << toString(loaded.error());
@@ -706,14 +756,43 @@ TEST(LoadScenariosTest, LoadsFoldersRecursivelyInSortedOrder) {
 
 TEST(LoadScenariosTest, FilesNamedAlikeInDifferentFoldersKeepApart) {
   const ScratchDir dir;
-  const auto a = dir.write("a/x.xml", kT4Dda);
-  const auto b = dir.write("b/x.xml", kT4Dda);
+  const auto a = dir.write("a/x.xml", renamed(kT4Dda, "a"));
+  const auto b = dir.write("b/x.xml", renamed(kT4Dda, "b"));
   const auto loaded = loadScenarios({a, b}, data::GpuCatalog::builtin());
   ASSERT_TRUE(loaded.has_value()) << toString(loaded.error());
   ASSERT_EQ(loaded->size(), 2u);
   EXPECT_NE(loaded->at(0).suite, loaded->at(1).suite);
   EXPECT_THAT(loaded->at(0).suite, EndsWith("a/x"));
   EXPECT_THAT(loaded->at(1).suite, EndsWith("b/x"));
+}
+
+TEST(LoadScenariosTest, AScenarioNameInTwoFilesIsRejectedWithBothPlaces) {
+  const ScratchDir dir;
+  const auto first = dir.write("a.xml", kT4Dda);
+  const auto second = dir.write("sub/b.xml", std::string{"\n\n"} + kT4Dda);
+  const auto loaded = loadScenarios({dir.path().string()}, data::GpuCatalog::builtin());
+  ASSERT_FALSE(loaded.has_value());
+  ASSERT_EQ(loaded.error().size(), 1u) << toString(loaded.error());
+  EXPECT_EQ(loaded.error()[0].file, second);
+  EXPECT_EQ(loaded.error()[0].line, 3);
+  EXPECT_THAT(loaded.error()[0].message,
+              HasSubstr("scenario name 't4-dda' is already used at " + first + ":1"));
+}
+
+TEST(LoadScenariosTest, AFileGivenTwiceIsLoadedOnce) {
+  const ScratchDir dir;
+  const auto file = dir.write("tree/one.xml", kT4Dda);
+  dir.write("tree/two.xml", renamed(kT4Dda, "two"));
+  const auto tree = (dir.path() / "tree").string();
+  const auto respelled = (dir.path() / "tree" / "." / "one.xml").string();
+  const auto loaded = loadScenarios({file, tree, respelled, tree}, data::GpuCatalog::builtin());
+  ASSERT_TRUE(loaded.has_value()) << toString(loaded.error());
+  std::vector<std::string> suites;
+  for (const auto& s : *loaded) {
+    suites.push_back(s.suite);
+  }
+  // Where a file was first named decides its suite name.
+  EXPECT_THAT(suites, ElementsAre("one", "two"));
 }
 
 TEST(LoadScenariosTest, AFolderWithoutScenarioFilesIsReported) {
