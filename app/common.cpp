@@ -107,12 +107,12 @@ void addBuildProperties(runner::RunReport& report, const data::GpuCatalog& catal
   report.properties["catalog-sha256"] = reports::sha256Hex(catalog.text());
 }
 
-void writeJunit(const std::string& path, const runner::RunReport& report) {
+void writeJunit(const std::string& path, const runner::RunReport& report, bool extensions) {
   if (path.empty()) {
     return;
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << reports::toJunitXml(report);
+  out << reports::toJunitXml(report, {.extensions = extensions});
   if (!out) {
     throw BadInput{fmt::format("--junit {}: cannot write the file", path)};
   }

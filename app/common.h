@@ -43,8 +43,14 @@ void endProgress();
 /// checkout) and catalog-sha256, beside the run's own seed (docs/junit.md).
 void addBuildProperties(runner::RunReport& report, const data::GpuCatalog& catalog);
 
-/// Writes the report as JUnit XML to `path` (nothing when `path` is empty).
-void writeJunit(const std::string& path, const runner::RunReport& report);
+/// Writes the report as JUnit XML to `path` (nothing when `path` is empty); `extensions`: see
+/// reports::JunitOptions.
+void writeJunit(const std::string& path, const runner::RunReport& report, bool extensions = false);
+
+/// --junit-extensions' help, the same wherever JUnit is written.
+inline constexpr const char* kJunitExtensionsHelp =
+    "Add a file attribute and the properties to each <testcase> (GitLab and Jenkins' JUnit "
+    "plugin read them; neither JUnit schema allows them)";
 /// PASS/FAIL/SKIP and the scenario's name; the failure and the log where they matter.
 void printCase(const runner::CaseResult& c, bool withLog);
 

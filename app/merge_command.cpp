@@ -21,6 +21,7 @@ public:
                      "malformed)")
         ->required()
         ->type_name("FILE");
+    command_->add_flag("--junit-extensions", extensions_, kJunitExtensionsHelp);
     command_->add_option("IN", inputs_, "JUnit XML files to merge, in this order")
         ->required()
         ->type_name("FILE");
@@ -31,13 +32,19 @@ public:
     for (const auto& path : inputs_) {
       inputs.push_back({path, readFile(path)});
     }
-    auto merged = reports::mergeJunit(inputs);
+    std::vector<std::string> notes;
+    auto merged = reports::mergeJunit(inputs, &notes);
     if (!merged) {
       throw BadInput{toString(merged.error()) +
                      fmt::format("{} problem(s); {} was not written", merged.error().size(), out_)};
     }
-    if (auto written = runner::writeFileDurably(out_, reports::toJunitXml(*merged)); !written) {
+    if (auto written = runner::writeFileDurably(
+            out_, reports::toJunitXml(*merged, {.extensions = extensions_}));
+        !written) {
       throw BadInput{written.error().message};
+    }
+    for (const auto& note : notes) {
+      fmt::print("note: {}\n", note);
     }
     fmt::print("merged {} file(s) into {}: {} suites, {} passed, {} failed, {} skipped\n",
                inputs.size(), out_, merged->suites.size(),
@@ -48,6 +55,7 @@ public:
 
 private:
   std::string out_;
+  bool extensions_ = false;
   std::vector<std::string> inputs_;
 };
 

@@ -25,6 +25,7 @@ namespace {
 struct RunArgs {
   std::string backend = "sim";
   std::string junit;
+  bool junitExtensions = false;
   std::vector<std::string> filters;
   int jobs = 1;
   std::uint64_t seed = 1;
@@ -333,6 +334,7 @@ public:
     run->add_option("--transcripts", args_.transcripts,
                     "With --backend replay: serve the answers recorded in DIR/<scenario>.xml");
     run->add_option("--junit", args_.junit, "Write a JUnit XML report to FILE");
+    run->add_flag("--junit-extensions", args_.junitExtensions, kJunitExtensionsHelp);
     run->add_option("--filter", args_.filters,
                     "Run only scenarios whose name or a tag matches GLOB (repeatable)");
     run->add_option("--jobs,-j", args_.jobs, "Run N scenarios at once")->check(CLI::Range(1, 256));
@@ -395,7 +397,7 @@ public:
         }
       }
     }
-    writeJunit(args.junit, report);
+    writeJunit(args.junit, report, args.junitExtensions);
     printGroups(report);
     const int passed = report.count(runner::CaseStatus::Passed);
     const int failed = report.count(runner::CaseStatus::Failed);

@@ -4,8 +4,10 @@
 #include <compare>
 #include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -78,12 +80,24 @@ struct MergedSuite {
 
 } // namespace
 
-Parsed<RunReport> mergeJunit(const std::vector<JunitInput>& inputs) {
+Parsed<RunReport> mergeJunit(const std::vector<JunitInput>& inputs,
+                             std::vector<std::string>* notes) {
   Diagnostics problems;
   RunReport merged;
   std::vector<MergedSuite> suites;
   std::map<SuiteKey, std::size_t> byKey;
+  std::map<std::string_view, const std::string*> pathByText;
+  std::set<std::tuple<SuiteKey, std::string, std::string>> seenCases; // suite, timestamp, name
+  auto note = [notes](std::string text) {
+    if (notes != nullptr) {
+      notes->push_back(std::move(text));
+    }
+  };
   for (const auto& input : inputs) {
+    if (const auto [first, fresh] = pathByText.try_emplace(input.text, &input.path); !fresh) {
+      note(fmt::format("{}: the same content as {}; merged once", input.path, *first->second));
+      continue;
+    }
     auto report = readJunit(input.text, input.path);
     if (!report) {
       problems.insert(problems.end(), report.error().begin(), report.error().end());
@@ -116,6 +130,13 @@ Parsed<RunReport> mergeJunit(const std::vector<JunitInput>& inputs) {
         into.suite.timestamp = suite.timestamp; // ISO 8601: earlier sorts first
       }
       for (auto& c : suite.cases) {
+        if (!seenCases.emplace(key, suite.timestamp, c.name).second) {
+          note(fmt::format("{}:{}: testcase '{}' of suite '{}' ({}/{}, {}) was already merged "
+                           "from the same run; kept once",
+                           input.path, c.line, c.name, key.name, key.backend, key.rig,
+                           suite.timestamp.empty() ? "no timestamp" : suite.timestamp));
+          continue;
+        }
         into.suite.cases.push_back(std::move(c));
       }
     }

@@ -24,6 +24,11 @@ struct JunitInput {
 /// keep the order of their first appearance; the run's time is the sum of the inputs'. Pester's
 /// suites (readJunit gives them backend=pester and rig=<machine-name>) keep Pester's names and
 /// stay apart from gpu-hil's in the same way.
-[[nodiscard]] Parsed<runner::RunReport> mergeJunit(const std::vector<JunitInput>& inputs);
+///
+/// Nothing is counted twice: an input with the same bytes as an earlier one is left out, and a
+/// testcase seen again from the same source (its suite's name, backend, rig and timestamp, so the
+/// same run) is kept once. Each is said in `notes`, when given.
+[[nodiscard]] Parsed<runner::RunReport> mergeJunit(const std::vector<JunitInput>& inputs,
+                                                   std::vector<std::string>* notes = nullptr);
 
 } // namespace hil::reports

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "framework/core/xml.h"
+#include "reports/junit_writer.h"
 
 namespace hil::reports {
 namespace {
@@ -109,7 +110,10 @@ private:
   CaseResult testcase(pugi::xml_node node, const SuiteResult& suite, bool pester) {
     CaseResult c;
     c.name = node.attribute("name").value();
-    c.suite = node.attribute("classname") ? node.attribute("classname").value() : suite.name;
+    // gpu-hil's own classname is the suite's path with dots (junitClassname); other producers'
+    // name a class.
+    const std::string classname = node.attribute("classname").value();
+    c.suite = classname.empty() || classname == junitClassname(suite.name) ? suite.name : classname;
     c.file = doc_.file();
     c.line = doc_.lineOf(node);
     c.seconds = seconds(node.attribute("time").value());
@@ -146,6 +150,11 @@ private:
       }
     }
     c.properties = suite.properties;
+    // A testcase's own properties (hil run --junit-extensions, and other tools) are more precise
+    // than what its suite's cases share.
+    for (auto property : node.child("properties").children("property")) {
+      c.properties[property.attribute("name").value()] = property.attribute("value").value();
+    }
     return c;
   }
 

@@ -1,7 +1,9 @@
 #include "reports/junit_writer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -132,11 +134,31 @@ std::string joinLines(const std::vector<std::string>& lines) {
   return joined;
 }
 
-void writeCase(pugi::xml_node suiteNode, const SuiteResult& suite, const CaseResult& result) {
+void writeProperties(pugi::xml_node parent, const std::map<std::string, std::string>& all) {
+  // jenkins-junit.xsd rejects an empty <properties/>.
+  if (all.empty()) {
+    return;
+  }
+  pugi::xml_node properties = parent.append_child("properties");
+  for (const auto& [name, value] : all) {
+    pugi::xml_node property = properties.append_child("property");
+    setAttribute(property, "name", name);
+    setAttribute(property, "value", value);
+  }
+}
+
+void writeCase(pugi::xml_node suiteNode, const SuiteResult& suite, const CaseResult& result,
+               const JunitOptions& options) {
   pugi::xml_node node = suiteNode.append_child("testcase");
-  setAttribute(node, "classname", suite.name);
+  setAttribute(node, "classname", junitClassname(suite.name));
   setAttribute(node, "name", result.name);
   node.append_attribute("time").set_value(formatSeconds(result.seconds).c_str());
+  if (options.extensions) {
+    if (!result.file.empty()) {
+      setAttribute(node, "file", result.file);
+    }
+    writeProperties(node, result.properties);
+  }
 
   // jenkins-junit.xsd wants this order: skipped, error, failure, system-out, system-err.
   if (result.status == CaseStatus::Skipped) {
@@ -184,7 +206,15 @@ std::string sanitizeXmlText(std::string_view bytes) {
   return out;
 }
 
-std::string toJunitXml(const RunReport& report, std::string_view testsuitesName) {
+std::string junitClassname(std::string_view suite) {
+  std::string dotted{suite};
+  // A merged suite's " [backend/rig]" suffix (junit_merge) is a label, not a path.
+  const auto path = std::min(dotted.find(" ["), dotted.size());
+  std::replace(dotted.begin(), dotted.begin() + static_cast<std::ptrdiff_t>(path), '/', '.');
+  return dotted;
+}
+
+std::string toJunitXml(const RunReport& report, const JunitOptions& options) {
   pugi::xml_document doc;
   pugi::xml_node declaration = doc.append_child(pugi::node_declaration);
   declaration.append_attribute("version").set_value("1.0");
@@ -192,7 +222,7 @@ std::string toJunitXml(const RunReport& report, std::string_view testsuitesName)
 
   // Attributes limited to those both junit-10.xsd and jenkins-junit.xsd accept: no `skipped`.
   pugi::xml_node root = doc.append_child("testsuites");
-  setAttribute(root, "name", testsuitesName);
+  setAttribute(root, "name", options.testsuitesName);
   pugi::xml_attribute totalTests = root.append_attribute("tests");
   pugi::xml_attribute totalFailures = root.append_attribute("failures");
   root.append_attribute("errors").set_value("0");
@@ -219,17 +249,12 @@ std::string toJunitXml(const RunReport& report, std::string_view testsuitesName)
       setAttribute(node, "timestamp", stamp);
     }
 
-    // jenkins-junit.xsd rejects an empty <properties/>.
-    if (!suite.properties.empty()) {
-      pugi::xml_node properties = node.append_child("properties");
-      for (const auto& [name, value] : suite.properties) {
-        pugi::xml_node property = properties.append_child("property");
-        setAttribute(property, "name", name);
-        setAttribute(property, "value", value);
-      }
-    }
+    // The run's own properties, then what the suite's cases share.
+    auto all = report.properties;
+    all.insert(suite.properties.begin(), suite.properties.end());
+    writeProperties(node, all);
     for (const CaseResult& result : suite.cases) {
-      writeCase(node, suite, result);
+      writeCase(node, suite, result, options);
     }
   }
   totalTests.set_value(fmt::format("{}", total.tests).c_str());

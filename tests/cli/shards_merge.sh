@@ -130,7 +130,7 @@ for index in 1 2 3; do
   gone=$(comm -23 <(testcases "$work/before-$index.xml") <(testcases "$work/after-$index.xml"))
   [[ -z "$gone" ]] || fail "adding a scenario moved another out of shard $index/3: $gone"
   if [[ -n "$new" ]]; then
-    [[ "$new" == zz-added/added$'\t'*-added ]] || fail "shard $index/3 gained $new"
+    [[ "$new" == zz-added.added$'\t'*-added ]] || fail "shard $index/3 gained $new"
     landed=$((landed + $(wc -l <<<"$new")))
   fi
 done

@@ -168,7 +168,7 @@ TEST(JunitMerge, OtherBackendsAndRigsStayApartUnderASuffix) {
   const auto real = doc.child("testsuites")
                         .find_child_by_attribute("testsuite", "name", "dda/t4 [real/t4-server]");
   ASSERT_TRUE(real);
-  EXPECT_STREQ(real.child("testcase").attribute("classname").value(), "dda/t4 [real/t4-server]");
+  EXPECT_STREQ(real.child("testcase").attribute("classname").value(), "dda.t4 [real/t4-server]");
 }
 
 TEST(JunitMerge, MergingAMergedFileAgainIsStable) {
@@ -187,6 +187,46 @@ TEST(JunitMerge, MergingAMergedFileAgainIsStable) {
   EXPECT_THAT(caseNames(again.suites[1]), ElementsAre("a", "a"));
   EXPECT_EQ(again.suites[1].properties.at("seed"), "1 | 3 | 2"); // joined values not repeated
   EXPECT_EQ(again.suites[1].timestamp, "2024-05-01T10:00:00");
+}
+
+TEST(JunitMerge, TheSameFileTwiceIsMergedOnceAndSaidSo) {
+  const auto run =
+      fileOf("run.xml",
+             {suiteOf("dda/t4", "sim", "simulator",
+                      {caseOf("a", CaseStatus::Passed, 1), caseOf("b", CaseStatus::Failed, 1)})},
+             2);
+  const JunitInput copy{"copy/run.xml", run.text};
+  std::vector<std::string> notes;
+  const auto result = mergeJunit({run, copy}, &notes);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->total(), 2); // not 4
+  EXPECT_EQ(result->count(CaseStatus::Failed), 1);
+  EXPECT_THAT(notes, ElementsAre("copy/run.xml: the same content as run.xml; merged once"));
+}
+
+TEST(JunitMerge, ATestcaseSeenAgainFromTheSameRunIsKeptOnce) {
+  // The merged file already holds run.xml's cases; merging run.xml into it again (as a CI job
+  // that re-merges its inputs would) must not count them twice.
+  const auto run = fileOf(
+      "run.xml", {suiteOf("dda/t4", "sim", "simulator", {caseOf("a", CaseStatus::Passed, 1)})}, 1);
+  const auto day2 = fileOf(
+      "day2.xml", {suiteOf("dda/t4", "sim", "simulator", {caseOf("a", CaseStatus::Failed, 1)})}, 1,
+      "2024-05-02T10:00:00");
+  const auto other =
+      fileOf("other.xml",
+             {suiteOf("gpu-pv/rtx", "sim", "simulator", {caseOf("p", CaseStatus::Passed, 1)})}, 1);
+  const JunitInput once{"merged.xml", toJunitXml(merged({run, other}))};
+  std::vector<std::string> notes;
+  const auto result = mergeJunit({once, run, day2}, &notes);
+  ASSERT_TRUE(result.has_value());
+  ASSERT_EQ(result->suites.size(), 2U);
+  // The same run once; another day's run of the same testcase is another result.
+  EXPECT_THAT(caseNames(result->suites[0]), ElementsAre("a", "a"));
+  EXPECT_EQ(result->total(), 3);
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_THAT(notes[0], HasSubstr("run.xml:"));
+  EXPECT_THAT(notes[0], HasSubstr("testcase 'a' of suite 'dda/t4' (sim/simulator, "
+                                  "2024-05-01T10:00:00) was already merged"));
 }
 
 TEST(JunitMerge, SuitesWithoutBackendOrRigPropertiesMergeByName) {
@@ -227,14 +267,14 @@ TEST(JunitMerge, PesterSuitesStayApartUnderPestersNames) {
   EXPECT_EQ(report.count(CaseStatus::Failed), 1);
   EXPECT_EQ(report.count(CaseStatus::Skipped), 3);
 
-  // The same Pester file twice (a rerun) is one suite; from another machine, another suite.
+  // The same Pester file twice is one suite counted once; from another machine, another suite.
   auto elsewhere = pester;
   const auto at = elsewhere.text.find("name=\"machine-name\" value=\"");
   ASSERT_NE(at, std::string::npos);
   elsewhere.text.insert(at + std::string_view{"name=\"machine-name\" value=\""}.size(), "ci-");
   const auto twice = merged({pester, pester, elsewhere});
   ASSERT_EQ(twice.suites.size(), 3U);
-  EXPECT_EQ(twice.suites[0].cases.size(), 10U);
+  EXPECT_EQ(twice.suites[0].cases.size(), 5U);
   EXPECT_THAT(twice.suites[0].name, EndsWith("Outcomes.Sample.ps1 [pester/" +
                                              twice.suites[0].properties.at("machine-name") + "]"));
   EXPECT_THAT(twice.suites[2].name, HasSubstr("Outcomes.Sample.ps1 [pester/ci-"));

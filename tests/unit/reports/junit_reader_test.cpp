@@ -128,6 +128,18 @@ TEST(JunitReader, RoundTripKeepsWhatTheWriterWrote) {
   EXPECT_EQ(toJunitXml(back), toJunitXml(ourReport()));
 }
 
+TEST(JunitReader, ATestcasesOwnPropertiesWinOverItsSuites) {
+  RunReport report = ourReport();
+  report.suites[0].cases[0].properties = {{"gpu", "tesla-t4"}, {"technique", "None"}};
+  const RunReport back = read(toJunitXml(report, {.extensions = true}), "rich.xml");
+  ASSERT_EQ(back.suites.size(), 2U);
+  const auto& first = back.suites[0].cases.at(0).properties;
+  EXPECT_EQ(first.at("gpu"), "tesla-t4");   // the case's own value
+  EXPECT_EQ(first.at("technique"), "None"); // only the case has it
+  EXPECT_EQ(first.at("backend"), "sim");    // the suite's, shared
+  EXPECT_EQ(back.suites[0].cases.at(1).properties.at("gpu"), "tesla-t4 | nvidia-a2");
+}
+
 TEST(JunitReader, ReadsABareTestsuiteRoot) {
   const RunReport report = read(R"(<?xml version="1.0"?>
 <testsuite name="pytest" tests="2" time="1,234.5" timestamp="2024-01-01T00:00:00">

@@ -269,7 +269,7 @@ TEST(JunitWriter, CountsAndAttributes) {
 
   const pugi::xml_node first = dda.child("testcase");
   EXPECT_THAT(attributeNames(first), testing::ElementsAre("classname", "name", "time"));
-  EXPECT_STREQ(first.attribute("classname").value(), "dda/t4");
+  EXPECT_STREQ(first.attribute("classname").value(), "dda.t4"); // Jenkins: package dda
   EXPECT_STREQ(first.attribute("name").value(), "t4-dda-server-2019");
   EXPECT_STREQ(first.attribute("time").value(), "1.500");
   EXPECT_THAT(childNames(dda),
@@ -281,7 +281,8 @@ TEST(JunitWriter, CountsAndAttributes) {
 }
 
 TEST(JunitWriter, NamesTheRootAsAsked) {
-  const pugi::xml_document doc = parse(toJunitXml(representativeReport(), "nightly <rig>"));
+  const pugi::xml_document doc =
+      parse(toJunitXml(representativeReport(), {.testsuitesName = "nightly <rig>"}));
   EXPECT_STREQ(doc.child("testsuites").attribute("name").value(), "nightly <rig>");
 }
 
@@ -326,7 +327,7 @@ TEST(JunitWriter, MarkupRoundTrips) {
   RunReport report;
   report.suites = {s};
 
-  const std::string xml = toJunitXml(report, markup);
+  const std::string xml = toJunitXml(report, {.testsuitesName = markup});
   // `]]>` may stand in an attribute value but not in text: there it must be escaped.
   EXPECT_THAT(xml, testing::HasSubstr("]]&gt; 'e'</failure>"));
   const pugi::xml_document doc = parse(xml);
@@ -507,6 +508,27 @@ TEST(JunitWriter, SameInputGivesSameBytes) {
   EXPECT_EQ(toJunitXml(representativeReport()), first);
 }
 
+TEST(JunitWriter, ExtensionsAddTheScenarioFileAndTheTestcasesOwnProperties) {
+  RunReport report = representativeReport();
+  report.suites[0].cases[0].file = "scenarios/dda/t4.xml";
+  report.suites[0].cases[0].properties = {{"technique", "DirectDeviceAssignment"}};
+  const pugi::xml_document plain = parse(toJunitXml(report));
+  const pugi::xml_node plainCase = plain.child("testsuites").child("testsuite").child("testcase");
+  EXPECT_FALSE(plainCase.attribute("file"));
+  EXPECT_FALSE(plainCase.child("properties"));
+
+  const pugi::xml_document rich = parse(toJunitXml(report, {.extensions = true}));
+  const pugi::xml_node richCase = rich.child("testsuites").child("testsuite").child("testcase");
+  EXPECT_STREQ(richCase.attribute("file").value(), "scenarios/dda/t4.xml");
+  EXPECT_STREQ(richCase.child("properties")
+                   .find_child_by_attribute("property", "name", "technique")
+                   .attribute("value")
+                   .value(),
+               "DirectDeviceAssignment");
+  // A case without properties gets no empty <properties/>.
+  EXPECT_FALSE(richCase.next_sibling("testcase").child("properties"));
+}
+
 TEST(JunitWriter, ValidatesAgainstBothConsumerSchemas) {
   // Never skipped: without xmllint or the schemas (tests/schemas/) the check cannot be made.
   if (!std::filesystem::exists(xmllint)) {
@@ -525,6 +547,15 @@ TEST(JunitWriter, ValidatesAgainstBothConsumerSchemas) {
     ASSERT_TRUE(std::filesystem::exists(schemas / schema)) << (schemas / schema);
     const CommandResult result = validate(file.path(), schemas / schema);
     EXPECT_EQ(result.exitStatus, 0) << schema << ":\n" << result.output << "\n" << xml;
+  }
+
+  // The extensions are outside both schemas, which is why they are asked for, never default.
+  RunReport withFile = representativeReport();
+  withFile.suites[0].cases[0].file = "scenarios/dda/t4.xml";
+  const TempFile extended{toJunitXml(withFile, {.extensions = true})};
+  ASSERT_TRUE(extended.ok());
+  for (const char* schema : {"junit-10.xsd", "jenkins-junit.xsd"}) {
+    EXPECT_NE(validate(extended.path(), schemas / schema).exitStatus, 0) << schema;
   }
 
   // The check itself can fail: <skipped message=...> is what jenkins-junit.xsd rejects.
