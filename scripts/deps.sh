@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what gpu-hil needs, only what is missing: the Debian 12 packages, then PowerShell
-# 7.6.9 (a .NET tool) and Pester 6.2.0 (a NuGet package) into the tools folder that
-# scripts/tools.sh names. A run with everything installed is silent, fast and touches no network.
+# 7.6.9 (a .NET tool), Pester 6.2.0 (a NuGet package) and Allure's command line 2.46.1 (the npm
+# package allure-commandline) into the tools folder that scripts/tools.sh names. A run with
+# everything installed is silent, fast and touches no network.
 # Extra packages: HIL_EXTRA_PACKAGES="pkg1 pkg2" scripts/deps.sh
 # HIL_NO_POWERSHELL=1: leave PowerShell and Pester out (the powershell-labelled tests then fail
 # with the reason; CMake says so).
+# HIL_NO_ALLURE=1: leave Allure out, and the Java and npm it needs (the test
+# library_junit_loads_in_allure then fails with the reason; CMake says so).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +36,13 @@ packages=(
   openssh-server      # tests/ssh: a real sshd on loopback, started by the tests themselves
   openssh-client
 )
+
+# Allure's command line is a Java program that npm installs: Debian's Java and npm where none is on
+# PATH (NodeSource's nodejs carries its own npm and conflicts with Debian's npm package).
+if [[ "${HIL_NO_ALLURE:-}" != 1 ]]; then
+  command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
 
 extra=()
 read -r -a extra <<<"${HIL_EXTRA_PACKAGES:-}"
@@ -79,8 +89,26 @@ CSPROJ
   fi
 }
 
+install_allure() {
+  [[ "${HIL_NO_ALLURE:-}" == 1 ]] && return 0
+  [[ -x "$hil_allure" ]] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps.sh: no npm on PATH: install npm, or Allure $hil_allure_version yourself and" \
+      "configure with -DHIL_ALLURE=/path/to/allure" >&2
+    exit 1
+  fi
+  echo "deps.sh: installing Allure $hil_allure_version into $hil_allure_dir"
+  # Into a folder beside it first: an interrupted download leaves no half an Allure behind.
+  rm -rf "$hil_allure_dir.partial"
+  npm install --prefix "$hil_allure_dir.partial" --no-audit --no-fund --loglevel=error \
+    "allure-commandline@$hil_allure_version" >/dev/null
+  rm -rf "$hil_allure_dir"
+  mv "$hil_allure_dir.partial" "$hil_allure_dir"
+}
+
 if ((${#missing[@]} == 0)); then
   install_powershell
+  install_allure
   exit 0
 fi
 
@@ -101,3 +129,4 @@ echo "deps.sh: installing ${missing[*]}"
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 install_powershell
+install_allure
