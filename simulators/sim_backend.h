@@ -25,6 +25,7 @@ public:
   std::vector<std::pair<std::string, int>> reachedOperations() const override {
     return host_->reached();
   }
+  bool tracksOperations() const override { return true; }
 
   [[nodiscard]] SimHost& host() { return *host_; }
   [[nodiscard]] SimHost& hostForTest() { return *host_; }

@@ -48,6 +48,8 @@ public:
   [[nodiscard]] virtual std::vector<std::pair<std::string, int>> reachedOperations() const {
     return {};
   }
+  /// Does reachedOperations() know them (so a scenario's fault never reached can be told)?
+  [[nodiscard]] virtual bool tracksOperations() const { return false; }
   /// The scenario is over: keep the host where it lives (a state folder), if anywhere.
   [[nodiscard]] virtual Result<void> finish() { return {}; }
   /// What configures the GPU on this host: by default our own flows (journalled in `store`).

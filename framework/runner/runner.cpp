@@ -102,6 +102,23 @@ public:
     }
   }
 
+  /// A fault the scenario asks for that never happened: its expectations proved nothing about
+  /// it, so the scenario fails (type fault-not-reached).
+  void unreachedFaults(const std::vector<std::pair<std::string, int>>& reached) {
+    for (const auto& f : s_.host.faults) {
+      int times = 0;
+      for (const auto& [op, occurrence] : reached) {
+        times = op == f.op ? std::max(times, occurrence) : times;
+      }
+      if (times < f.occurrence) {
+        failure(f.line, "fault-not-reached",
+                fmt::format("<fault op=\"{}\" occurrence=\"{}\"> never happened: the "
+                            "scenario performed {} {} time(s)",
+                            f.op, f.occurrence, f.op, times));
+      }
+    }
+  }
+
   void expect(const scenario::Step& step, Last& last, Backend& backend) {
     const auto& e = step.expect;
     // Only an expectation about the result acknowledges a failed step; one that looks at the
@@ -417,6 +434,9 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   }
   if (expectations && !crashed) {
     run.unchecked(last);
+  }
+  if (expectations && host.tracksOperations()) {
+    run.unreachedFaults(host.reachedOperations());
   }
   if (options.finalTeardown && result.status != CaseStatus::Failed) {
     host.disableFaults();

@@ -389,6 +389,27 @@ TEST_F(RunnerTest, AnExpectedErrorPasses) {
   EXPECT_EQ(result.properties.at("deploy-error"), "operation-failed");
 }
 
+TEST_F(RunnerTest, AFaultThatNeverHappensFailsTheScenario) {
+  // One dismount in a one-T4 deploy: a fault at the second proves nothing about it.
+  const auto result = runOne(R"(<scenario name="unreached">
+  <host>
+    <windows edition="server" build="17763"/>
+    <gpu model="tesla-t4" mitigation-driver="true"/>
+    <fault op="hyperv.dismount-host-device" kind="error" occurrence="2"/>
+  </host>
+  <steps>
+    <deploy/>
+    <expect result="ok"/>
+  </steps>
+</scenario>)");
+  EXPECT_EQ(result.status, CaseStatus::Failed);
+  EXPECT_EQ(result.failureType, "fault-not-reached");
+  EXPECT_THAT(result.failureMessage,
+              StartsWith("mem/one.xml:5: <fault op=\"hyperv.dismount-host-device\" "
+                         "occurrence=\"2\"> never happened: the scenario performed "
+                         "hyperv.dismount-host-device 1 time(s)"));
+}
+
 TEST_F(RunnerTest, ARefusedRequestNamesTheRefusalNotTheRequestAsItsTechnique) {
   const auto result = runOne(R"(<scenario name="refused">
   <host>
