@@ -215,6 +215,23 @@ void checkBackendOptions(const RunArgs& args) {
   }
 }
 
+/// A rig whose shell cannot start (a wrong path, ssh refused or unreachable, a missing key)
+/// would fail every step of every scenario: the run stops before the first, with the reason.
+void requireAnsweringShell(real_hw::ShellSession& shell, const real_hw::Rig& rig) {
+  const auto reply = shell.run("'hil-ready'", std::chrono::seconds(rig.deadlineSeconds));
+  if (reply && reply->succeeded && reply->out.find("hil-ready") != std::string::npos) {
+    return;
+  }
+  std::string argv;
+  for (const auto& arg : rig.shell) {
+    argv += argv.empty() ? arg : " " + arg;
+  }
+  const std::string why = !reply ? reply.error().describe()
+                                 : fmt::format("it answered {:?} {:?}", reply->out, reply->err);
+  throw BadInput{fmt::format("{}: the rig's shell does not answer ({}): {}; nothing was run",
+                             rig.file, argv, why)};
+}
+
 /// The backends a run may use; run() picks the one the options name.
 class Backends {
 public:
@@ -286,6 +303,7 @@ private:
     }
     auto shell = real_hw::openPersistentShell(rig->shell, real_hw::ShellDialect::PowerShell,
                                               sessionMarker());
+    requireAnsweringShell(*shell, *rig);
     real_.emplace(std::move(*rig), std::move(shell), clock, args.record);
     if (data::RulesProfile::builtin(args.rules)) {
       real_->setStandInRules(args.rules);
@@ -372,7 +390,8 @@ public:
     const auto suites = loadOrThrow(args.paths, catalog);
     requireSelection(suites, args.filters);
     SteadyClock clock;
-    Backends backendChoice{args, catalog, clock};
+    UtcClock rigClock; // a rig's logs carry the date and time, to line up with the host's
+    Backends backendChoice{args, catalog, rigClock};
     const auto& backends = backendChoice.selected();
     runner::Runner runner{backends, catalog, rules, builtins, clock};
     runner::RunOptions options;

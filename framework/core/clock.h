@@ -10,6 +10,19 @@ class Clock {
 public:
   virtual ~Clock() = default;
   [[nodiscard]] virtual std::chrono::nanoseconds now() const = 0;
+  /// Is now() the time since the Unix epoch, in UTC (so a log stamps the date and time rather
+  /// than seconds into the run)?
+  [[nodiscard]] virtual bool isUtc() const { return false; }
+};
+
+/// The wall clock, UTC: what a real rig's logs are stamped with, so they line up with the
+/// host's own event logs.
+class UtcClock : public Clock {
+public:
+  [[nodiscard]] std::chrono::nanoseconds now() const override {
+    return std::chrono::system_clock::now().time_since_epoch();
+  }
+  [[nodiscard]] bool isUtc() const override { return true; }
 };
 
 /// Virtual time that moves only when told to.

@@ -377,6 +377,28 @@ TEST(LogTest, StampsLinesWithTheClock) {
   EXPECT_EQ(taken.size(), 2u);
 }
 
+/// A fixed moment on the wall clock, for the UTC stamps of real-rig logs.
+class FixedUtcClock : public Clock {
+public:
+  explicit FixedUtcClock(std::chrono::nanoseconds sinceEpoch) : at_(sinceEpoch) {}
+  [[nodiscard]] std::chrono::nanoseconds now() const override { return at_; }
+  [[nodiscard]] bool isUtc() const override { return true; }
+
+private:
+  std::chrono::nanoseconds at_;
+};
+
+TEST(LogTest, AUtcClockStampsIso8601DateAndTime) {
+  // 2026-12-07T17:29:12.345678Z: 1796664552 s after the epoch.
+  const FixedUtcClock clock{std::chrono::seconds{1796664552} + std::chrono::microseconds{345678}};
+  Log log{&clock};
+  log.add("hyperv.stop-vm EFLOW");
+  EXPECT_THAT(log.lines(), ElementsAre("[2026-12-07T17:29:12.345Z] hyperv.stop-vm EFLOW"));
+  // The real one reads the system clock.
+  EXPECT_TRUE(UtcClock{}.isUtc());
+  EXPECT_FALSE(ManualClock{}.isUtc());
+}
+
 TEST(LogTest, WithoutAClockKeepsLinesAsTheyAre) {
   Log log;
   log.add("plain");
