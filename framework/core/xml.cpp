@@ -43,6 +43,17 @@ std::string joinAllowed(std::initializer_list<std::string_view> allowed) {
   return text;
 }
 
+/// The start of a text for a message: its first line, at most 30 characters.
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t kMost = 30;
+  const auto line = text.substr(0, text.find_first_of("\r\n"));
+  return line.size() > kMost ? fmt::format("{}...", line.substr(0, kMost)) : std::string{line};
+}
+
+bool isText(pugi::xml_node node) {
+  return node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata;
+}
+
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) {
@@ -108,7 +119,9 @@ Parsed<Document> Document::parse(std::string text, std::string file, bool keepLi
     }
   }
   doc.doc_ = std::make_unique<pugi::xml_document>();
-  auto flags = pugi::parse_default | pugi::parse_ws_pcdata_single;
+  // parse_fragment keeps text outside the root element as nodes (pugixml drops it otherwise),
+  // so that outsideTheRoot() can report it.
+  auto flags = pugi::parse_default | pugi::parse_ws_pcdata_single | pugi::parse_fragment;
   if (keepLineEnds) {
     flags &= ~pugi::parse_eol;
   }
@@ -119,9 +132,41 @@ Parsed<Document> Document::parse(std::string text, std::string file, bool keepLi
                      fmt::format("XML syntax error: {}", result.description())}});
   }
   if (!doc.doc_->document_element()) {
-    return std::unexpected(Diagnostics{{doc.file_, 1, "no root element"}});
+    return std::unexpected(
+        Diagnostics{{doc.file_, 1, "no root element; expected one root element"}});
+  }
+  if (auto stray = doc.outsideTheRoot(); !stray.empty()) {
+    return std::unexpected(std::move(stray));
   }
   return doc;
+}
+
+Diagnostics Document::outsideTheRoot() const {
+  const auto root = doc_->document_element();
+  Diagnostics stray;
+  for (auto node : doc_->children()) {
+    if (node.type() == pugi::node_element && node != root) {
+      stray.push_back({file_, lineOf(node),
+                       fmt::format("another root element <{}> after <{}> at line {}; expected one "
+                                   "root element",
+                                   node.name(), root.name(), lineOf(root))});
+    } else if (isText(node) && !trim(node.value()).empty()) {
+      stray.push_back(
+          {file_, textLine(node),
+           fmt::format("text \"{}\" {} the root element <{}>; expected one root element, with "
+                       "only comments and white space around it",
+                       excerpt(trim(node.value())),
+                       node.offset_debug() < root.offset_debug() ? "before" : "after",
+                       root.name())});
+    }
+  }
+  return stray;
+}
+
+int Document::textLine(pugi::xml_node text) const {
+  const std::string_view value = text.value();
+  const auto blank = value.substr(0, value.find_first_not_of(" \t\r\n"));
+  return lineOf(text) + static_cast<int>(std::count(blank.begin(), blank.end(), '\n'));
 }
 
 int Document::lineAtOffset(std::ptrdiff_t offset) const {

@@ -18,8 +18,10 @@ namespace hil::xml {
 /// A parsed XML file that knows the line of every element, so loaders can say file:line.
 class Document {
 public:
-  /// Parses text; a syntax error becomes one diagnostic at its line. With `keepLineEnds`, CR
-  /// bytes in text stay as they are (XML normally turns CRLF into LF), for exact transcripts.
+  /// Parses text; a syntax error becomes one diagnostic at its line, and so does each element
+  /// or text outside the one root element (comments, processing instructions, the XML
+  /// declaration and white space may surround it). With `keepLineEnds`, CR bytes in text stay as
+  /// they are (XML normally turns CRLF into LF), for exact transcripts.
   static Parsed<Document> parse(std::string text, std::string file, bool keepLineEnds = false);
 
   [[nodiscard]] pugi::xml_node root() const { return doc_->document_element(); }
@@ -29,6 +31,10 @@ public:
 private:
   Document() = default;
   [[nodiscard]] int lineAtOffset(std::ptrdiff_t offset) const;
+  /// A diagnostic for each element or text beside the root element.
+  [[nodiscard]] Diagnostics outsideTheRoot() const;
+  /// The line of a text node's first character that is not white space.
+  [[nodiscard]] int textLine(pugi::xml_node text) const;
 
   std::string file_;
   std::unique_ptr<pugi::xml_document> doc_;

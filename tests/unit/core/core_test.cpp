@@ -22,6 +22,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::Field;
+using ::testing::HasSubstr;
 
 // ---- Error codes ----------------------------------------------------------------------------
 
@@ -457,6 +458,52 @@ TEST(XmlDocumentTest, EmptyTextHasNoRootElement) {
   ASSERT_FALSE(doc.has_value());
   ASSERT_EQ(doc.error().size(), 1u);
   EXPECT_EQ(doc.error()[0].file, "empty.xml");
+}
+
+TEST(XmlDocumentTest, ASecondRootElementIsRejectedAtItsLine) {
+  const auto doc =
+      xml::Document::parse("<scenario name=\"a\"/>\n\n<scenario name=\"b\"/>\n", "two.xml");
+  ASSERT_FALSE(doc.has_value());
+  ASSERT_EQ(doc.error().size(), 1u);
+  EXPECT_EQ(doc.error()[0].toString(), "two.xml:3: another root element <scenario> after "
+                                       "<scenario> at line 1; expected one root element");
+}
+
+TEST(XmlDocumentTest, TextAfterTheRootElementIsRejectedAtItsLine) {
+  const auto doc = xml::Document::parse("<a>\n</a>\n\n  trailing words\n", "after.xml");
+  ASSERT_FALSE(doc.has_value());
+  ASSERT_EQ(doc.error().size(), 1u);
+  EXPECT_EQ(doc.error()[0].toString(),
+            "after.xml:4: text \"trailing words\" after the root element <a>; expected one root "
+            "element, with only comments and white space around it");
+}
+
+TEST(XmlDocumentTest, TextBeforeTheRootElementIsRejected) {
+  const auto doc = xml::Document::parse("<?xml version=\"1.0\"?>\nstray<a/>\n", "before.xml");
+  ASSERT_FALSE(doc.has_value());
+  ASSERT_EQ(doc.error().size(), 1u);
+  EXPECT_EQ(doc.error()[0].line, 2);
+  EXPECT_THAT(doc.error()[0].message, HasSubstr("text \"stray\" before the root element <a>"));
+}
+
+TEST(XmlDocumentTest, EveryStrayPieceIsReported) {
+  const auto doc =
+      xml::Document::parse("<a/>\r\nx\r\n<b/>\r\n<![CDATA[y]]>\r\n<c/>\r\n", "crlf.xml");
+  ASSERT_FALSE(doc.has_value());
+  std::vector<int> lines;
+  for (const auto& d : doc.error()) {
+    lines.push_back(d.line);
+  }
+  EXPECT_THAT(lines, ElementsAre(2, 3, 4, 5));
+}
+
+TEST(XmlDocumentTest, CommentsDeclarationInstructionsAndWhiteSpaceMaySurroundTheRoot) {
+  const auto doc = xml::Document::parse("\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- before -->\n"
+                                        "<?hil x?>\n<!DOCTYPE a>\n  <a>\n</a>\n<!-- after -->\n"
+                                        "<?after?>\n\t\n",
+                                        "fine.xml");
+  ASSERT_TRUE(doc.has_value()) << toString(doc.error());
+  EXPECT_EQ(doc->lineOf(doc->root()), 5);
 }
 
 TEST(XmlDocumentTest, KnowsTheLineOfEveryElement) {

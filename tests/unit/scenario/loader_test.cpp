@@ -530,6 +530,23 @@ TEST(LoaderErrorTest, WrongRootElement) {
   EXPECT_THAT(errorLines("<gpu-catalog/>"), ElementsAre(1));
 }
 
+TEST(LoaderErrorTest, TwoScenarioRootsAreRejectedAtTheSecond) {
+  const auto parsed = parse(withLines({}) + withLines({{1, R"(<scenario name="t">)"}}));
+  ASSERT_FALSE(parsed.has_value());
+  ASSERT_EQ(parsed.error().size(), 1u);
+  EXPECT_EQ(parsed.error()[0].line, 13);
+  EXPECT_THAT(parsed.error()[0].message, HasSubstr("expected one root element"));
+}
+
+TEST(LoaderErrorTest, TextAfterTheRootIsRejected) {
+  const auto parsed = parse(withLines({}) + "\n  left over\n");
+  ASSERT_FALSE(parsed.has_value());
+  ASSERT_EQ(parsed.error().size(), 1u);
+  EXPECT_EQ(parsed.error()[0].line, 14);
+  EXPECT_THAT(parsed.error()[0].message,
+              HasSubstr("text \"left over\" after the root element <scenario>"));
+}
+
 TEST(LoaderErrorTest, SeveralErrorsAreAllReportedSortedByLine) {
   const auto lines = errorLines(withLines({
       {1, R"(<scenario name="s" owner="me">)"},          // unknown attribute
