@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -34,7 +35,7 @@ std::string toString(const Diagnostics& diagnostics) {
 namespace xml {
 namespace {
 
-std::string joinAllowed(std::initializer_list<std::string_view> allowed) {
+std::string joinAllowed(Names allowed) {
   std::string text;
   for (auto word : allowed) {
     text += text.empty() ? "" : ", ";
@@ -176,17 +177,96 @@ int Document::lineAtOffset(std::ptrdiff_t offset) const {
 
 int Document::lineOf(pugi::xml_node node) const { return lineAtOffset(node.offset_debug()); }
 
+namespace {
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+/// Optimal string alignment distance, ignoring ASCII case: insertions, deletions, substitutions
+/// and swaps of two neighbours ("modle" is one edit from "model").
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+/// " (did you mean 'model'?)", or nothing when no name is near.
+std::string suggestion(std::string_view name, Names candidates, std::string_view open,
+                       std::string_view close) {
+  const auto nearest = nearestName(name, candidates);
+  return nearest ? fmt::format(" (did you mean {}{}{}?)", open, *nearest, close) : std::string{};
+}
+
+} // namespace
+
+std::optional<std::string_view> nearestName(std::string_view name, Names candidates) {
+  constexpr std::size_t kMostEdits = 2;
+  std::optional<std::string_view> nearest;
+  std::size_t nearestDistance = kMostEdits + 1;
+  bool tied = false;
+  for (auto candidate : candidates) {
+    const auto distance = editDistance(name, candidate);
+    if (distance < nearestDistance) {
+      nearest = candidate;
+      nearestDistance = distance;
+      tied = false;
+    } else if (distance == nearestDistance) {
+      tied = true;
+    }
+  }
+  if (!nearest || tied || 2 * nearestDistance > name.size()) {
+    return std::nullopt;
+  }
+  return nearest;
+}
+
 Element::Element(const Document& doc, pugi::xml_node node, Diagnostics& out)
     : doc_(doc), node_(node), out_(out), line_(doc.lineOf(node)) {}
 
+Element::Element(const Document& doc, pugi::xml_node node, Diagnostics& out,
+                 std::vector<std::string_view> allowedAttributes)
+    : doc_(doc), node_(node), out_(out), line_(doc.lineOf(node)),
+      format_(std::move(allowedAttributes)) {}
+
 Element::~Element() {
   for (auto attribute : node_.attributes()) {
-    if (!consumed_.contains(std::string_view{attribute.name()})) {
-      out_.push_back(
-          {doc_.file(), line_,
-           fmt::format("unknown attribute '{}' on <{}>", attribute.name(), node_.name())});
+    const std::string_view name = attribute.name();
+    if (std::find(consumed_.begin(), consumed_.end(), name) == consumed_.end()) {
+      reportUnknownAttribute(name);
     }
   }
+}
+
+std::vector<std::string_view> Element::allowedAttributes() const {
+  if (format_) {
+    return *format_;
+  }
+  return {consumed_.begin(), consumed_.end()};
+}
+
+void Element::reportUnknownAttribute(std::string_view attribute) {
+  const auto allowed = allowedAttributes();
+  if (allowed.empty()) {
+    error(fmt::format("unknown attribute '{}' on <{}>; expected no attributes", attribute,
+                      node_.name()));
+    return;
+  }
+  error(fmt::format("unknown attribute '{}' on <{}>; expected one of {}{}", attribute, node_.name(),
+                    joinAllowed(allowed), suggestion(attribute, allowed, "'", "'")));
 }
 
 void Element::error(std::string message) {
@@ -194,7 +274,15 @@ void Element::error(std::string message) {
 }
 
 std::optional<std::string> Element::optional(const char* attribute) {
-  consumed_.insert(attribute);
+  const std::string_view name = attribute;
+  if (format_ && std::find(format_->begin(), format_->end(), name) == format_->end()) {
+    throw std::logic_error(fmt::format("<{}> is read for the attribute '{}', which its format "
+                                       "does not allow",
+                                       node_.name(), name));
+  }
+  if (std::find(consumed_.begin(), consumed_.end(), name) == consumed_.end()) {
+    consumed_.emplace_back(name);
+  }
   const auto attr = node_.attribute(attribute);
   if (!attr) {
     return std::nullopt;
@@ -262,6 +350,10 @@ std::optional<double> Element::number(const char* attribute, double min, double 
 std::optional<std::string> Element::choice(const char* attribute,
                                            std::initializer_list<std::string_view> allowed,
                                            bool isRequired) {
+  return choice(attribute, Names{allowed.begin(), allowed.size()}, isRequired);
+}
+
+std::optional<std::string> Element::choice(const char* attribute, Names allowed, bool isRequired) {
   auto value = isRequired ? required(attribute) : optional(attribute);
   if (!value) {
     return std::nullopt;
@@ -275,6 +367,10 @@ std::optional<std::string> Element::choice(const char* attribute,
 }
 
 std::vector<pugi::xml_node> Element::children(std::initializer_list<std::string_view> allowed) {
+  return children(Names{allowed.begin(), allowed.size()});
+}
+
+std::vector<pugi::xml_node> Element::children(Names allowed) {
   std::vector<pugi::xml_node> result;
   for (auto child : node_.children()) {
     if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
@@ -291,8 +387,9 @@ std::vector<pugi::xml_node> Element::children(std::initializer_list<std::string_
         allowed.end()) {
       out_.push_back(
           {doc_.file(), doc_.lineOf(child),
-           fmt::format("unknown element <{}> inside <{}>; expected {}", child.name(), node_.name(),
-                       allowed.size() == 0 ? "no child elements" : joinAllowed(allowed))});
+           fmt::format("unknown element <{}> inside <{}>; expected {}{}", child.name(),
+                       node_.name(), allowed.empty() ? "no child elements" : joinAllowed(allowed),
+                       suggestion(child.name(), allowed, "<", ">"))});
       continue;
     }
     result.push_back(child);
