@@ -204,6 +204,12 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
+/// "name", or "one of name, state"
+std::string oneOf(Names allowed) {
+  return allowed.size() == 1 ? std::string{allowed.front()}
+                             : fmt::format("one of {}", joinAllowed(allowed));
+}
+
 /// " (did you mean 'model'?)", or nothing when no name is near.
 std::string suggestion(std::string_view name, Names candidates, std::string_view open,
                        std::string_view close) {
@@ -260,13 +266,9 @@ std::vector<std::string_view> Element::allowedAttributes() const {
 
 void Element::reportUnknownAttribute(std::string_view attribute) {
   const auto allowed = allowedAttributes();
-  if (allowed.empty()) {
-    error(fmt::format("unknown attribute '{}' on <{}>; expected no attributes", attribute,
-                      node_.name()));
-    return;
-  }
-  error(fmt::format("unknown attribute '{}' on <{}>; expected one of {}{}", attribute, node_.name(),
-                    joinAllowed(allowed), suggestion(attribute, allowed, "'", "'")));
+  error(fmt::format("unknown attribute '{}' on <{}>; expected {}{}", attribute, node_.name(),
+                    allowed.empty() ? "no attributes" : oneOf(allowed),
+                    suggestion(attribute, allowed, "'", "'")));
 }
 
 void Element::error(std::string message) {
