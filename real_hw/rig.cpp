@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -34,6 +35,21 @@ std::string besideRigFile(const std::string& file, std::string path) {
       .string();
 }
 
+/// The attributes of each element of a rig file.
+std::vector<std::string_view> rigAttributes(std::string_view element) {
+  static const std::map<std::string_view, std::vector<std::string_view>, std::less<>> attributes = {
+      {"rig", {"name", "class", "mode"}},
+      {"shell", {}},
+      {"arg", {}},
+      {"vm", {"name"}},
+      {"windows", {"edition", "build"}},
+      {"gpu", {"model", "count"}},
+      {"deadline", {"seconds"}},
+      {"standin", {"module", "hil", "state"}}};
+  const auto it = attributes.find(element);
+  return it == attributes.end() ? std::vector<std::string_view>{} : it->second;
+}
+
 } // namespace
 
 Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog& catalog) {
@@ -45,7 +61,7 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
   Rig rig;
   rig.file = file;
   {
-    xml::Element root{*doc, doc->root(), out};
+    xml::Element root{*doc, doc->root(), out, rigAttributes("rig")};
     if (root.name() != "rig") {
       root.error(fmt::format("root element is <{}>; expected <rig>", root.name()));
     }
@@ -55,11 +71,11 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
       rig.mode = *mode == "eflow" ? RigMode::Eflow : RigMode::HyperV;
     }
     for (auto node : root.children({"shell", "vm", "windows", "gpu", "deadline", "standin"})) {
-      xml::Element el{*doc, node, out};
       const std::string_view name = node.name();
+      xml::Element el{*doc, node, out, rigAttributes(name)};
       if (name == "shell") {
         for (auto arg : el.children({"arg"})) {
-          xml::Element a{*doc, arg, out};
+          xml::Element a{*doc, arg, out, rigAttributes("arg")};
           rig.shell.push_back(a.text());
         }
         if (rig.shell.empty()) {

@@ -33,7 +33,7 @@ public:
   PolicyReader(const xml::Document& doc, Diagnostics& out) : doc_(doc), out_(out) {}
 
   Policy policy(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    xml::Element el{doc_, node, out_, {"name", "max-age-days", "warnings"}};
     Policy p;
     p.file = doc_.file();
     p.name = el.required("name").value_or("");
@@ -48,7 +48,7 @@ public:
     for (auto child : el.children({"description", "require", "smoke"})) {
       const std::string_view name = child.name();
       if (name == "description") {
-        xml::Element d{doc_, child, out_};
+        xml::Element d{doc_, child, out_, {}};
         if (sawDescription) {
           d.error("<description> appears twice in <policy>; expected at most one");
         }
@@ -69,7 +69,7 @@ public:
 
 private:
   Requirement requirement(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    xml::Element el{doc_, node, out_, {"id", "scenarios", "tags", "rig-classes", "warnings"}};
     Requirement r;
     r.line = el.line();
     r.id = el.required("id").value_or("");
@@ -107,7 +107,7 @@ private:
   }
 
   SmokeMinimum smoke(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    xml::Element el{doc_, node, out_, {"rig-class", "check", "min", "unit"}};
     SmokeMinimum s;
     s.line = el.line();
     if (auto rig = el.required("rig-class")) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -34,13 +35,24 @@ std::string toString(const Diagnostics& diagnostics) {
 namespace xml {
 namespace {
 
-std::string joinAllowed(std::initializer_list<std::string_view> allowed) {
+std::string joinAllowed(Names allowed) {
   std::string text;
   for (auto word : allowed) {
     text += text.empty() ? "" : ", ";
     text += word;
   }
   return text;
+}
+
+/// The start of a text for a message: its first line, at most 30 characters.
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t kMost = 30;
+  const auto line = text.substr(0, text.find_first_of("\r\n"));
+  return line.size() > kMost ? fmt::format("{}...", line.substr(0, kMost)) : std::string{line};
+}
+
+bool isText(pugi::xml_node node) {
+  return node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata;
 }
 
 std::string_view trim(std::string_view text) {
@@ -108,7 +120,9 @@ Parsed<Document> Document::parse(std::string text, std::string file, bool keepLi
     }
   }
   doc.doc_ = std::make_unique<pugi::xml_document>();
-  auto flags = pugi::parse_default | pugi::parse_ws_pcdata_single;
+  // parse_fragment keeps text outside the root element as nodes (pugixml drops it otherwise),
+  // so that outsideTheRoot() can report it.
+  auto flags = pugi::parse_default | pugi::parse_ws_pcdata_single | pugi::parse_fragment;
   if (keepLineEnds) {
     flags &= ~pugi::parse_eol;
   }
@@ -119,9 +133,41 @@ Parsed<Document> Document::parse(std::string text, std::string file, bool keepLi
                      fmt::format("XML syntax error: {}", result.description())}});
   }
   if (!doc.doc_->document_element()) {
-    return std::unexpected(Diagnostics{{doc.file_, 1, "no root element"}});
+    return std::unexpected(
+        Diagnostics{{doc.file_, 1, "no root element; expected one root element"}});
+  }
+  if (auto stray = doc.outsideTheRoot(); !stray.empty()) {
+    return std::unexpected(std::move(stray));
   }
   return doc;
+}
+
+Diagnostics Document::outsideTheRoot() const {
+  const auto root = doc_->document_element();
+  Diagnostics stray;
+  for (auto node : doc_->children()) {
+    if (node.type() == pugi::node_element && node != root) {
+      stray.push_back({file_, lineOf(node),
+                       fmt::format("another root element <{}> after <{}> at line {}; expected one "
+                                   "root element",
+                                   node.name(), root.name(), lineOf(root))});
+    } else if (isText(node) && !trim(node.value()).empty()) {
+      stray.push_back(
+          {file_, textLine(node),
+           fmt::format("text \"{}\" {} the root element <{}>; expected one root element, with "
+                       "only comments and white space around it",
+                       excerpt(trim(node.value())),
+                       node.offset_debug() < root.offset_debug() ? "before" : "after",
+                       root.name())});
+    }
+  }
+  return stray;
+}
+
+int Document::textLine(pugi::xml_node text) const {
+  const std::string_view value = text.value();
+  const auto blank = value.substr(0, value.find_first_not_of(" \t\r\n"));
+  return lineOf(text) + static_cast<int>(std::count(blank.begin(), blank.end(), '\n'));
 }
 
 int Document::lineAtOffset(std::ptrdiff_t offset) const {
@@ -131,17 +177,98 @@ int Document::lineAtOffset(std::ptrdiff_t offset) const {
 
 int Document::lineOf(pugi::xml_node node) const { return lineAtOffset(node.offset_debug()); }
 
+namespace {
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+/// Optimal string alignment distance, ignoring ASCII case: insertions, deletions, substitutions
+/// and swaps of two neighbours ("modle" is one edit from "model").
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+/// "name", or "one of name, state"
+std::string oneOf(Names allowed) {
+  return allowed.size() == 1 ? std::string{allowed.front()}
+                             : fmt::format("one of {}", joinAllowed(allowed));
+}
+
+/// " (did you mean 'model'?)", or nothing when no name is near.
+std::string suggestion(std::string_view name, Names candidates, std::string_view open,
+                       std::string_view close) {
+  const auto nearest = nearestName(name, candidates);
+  return nearest ? fmt::format(" (did you mean {}{}{}?)", open, *nearest, close) : std::string{};
+}
+
+} // namespace
+
+std::optional<std::string_view> nearestName(std::string_view name, Names candidates) {
+  constexpr std::size_t kMostEdits = 2;
+  std::optional<std::string_view> nearest;
+  std::size_t nearestDistance = kMostEdits + 1;
+  bool tied = false;
+  for (auto candidate : candidates) {
+    const auto distance = editDistance(name, candidate);
+    if (distance < nearestDistance) {
+      nearest = candidate;
+      nearestDistance = distance;
+      tied = false;
+    } else if (distance == nearestDistance) {
+      tied = true;
+    }
+  }
+  if (!nearest || tied || 2 * nearestDistance > name.size()) {
+    return std::nullopt;
+  }
+  return nearest;
+}
+
 Element::Element(const Document& doc, pugi::xml_node node, Diagnostics& out)
     : doc_(doc), node_(node), out_(out), line_(doc.lineOf(node)) {}
 
+Element::Element(const Document& doc, pugi::xml_node node, Diagnostics& out,
+                 std::vector<std::string_view> allowedAttributes)
+    : doc_(doc), node_(node), out_(out), line_(doc.lineOf(node)),
+      format_(std::move(allowedAttributes)) {}
+
 Element::~Element() {
   for (auto attribute : node_.attributes()) {
-    if (!consumed_.contains(std::string_view{attribute.name()})) {
-      out_.push_back(
-          {doc_.file(), line_,
-           fmt::format("unknown attribute '{}' on <{}>", attribute.name(), node_.name())});
+    const std::string_view name = attribute.name();
+    if (std::find(consumed_.begin(), consumed_.end(), name) == consumed_.end()) {
+      reportUnknownAttribute(name);
     }
   }
+}
+
+std::vector<std::string_view> Element::allowedAttributes() const {
+  if (format_) {
+    return *format_;
+  }
+  return {consumed_.begin(), consumed_.end()};
+}
+
+void Element::reportUnknownAttribute(std::string_view attribute) {
+  const auto allowed = allowedAttributes();
+  error(fmt::format("unknown attribute '{}' on <{}>; expected {}{}", attribute, node_.name(),
+                    allowed.empty() ? "no attributes" : oneOf(allowed),
+                    suggestion(attribute, allowed, "'", "'")));
 }
 
 void Element::error(std::string message) {
@@ -149,7 +276,15 @@ void Element::error(std::string message) {
 }
 
 std::optional<std::string> Element::optional(const char* attribute) {
-  consumed_.insert(attribute);
+  const std::string_view name = attribute;
+  if (format_ && std::find(format_->begin(), format_->end(), name) == format_->end()) {
+    throw std::logic_error(fmt::format("<{}> is read for the attribute '{}', which its format "
+                                       "does not allow",
+                                       node_.name(), name));
+  }
+  if (std::find(consumed_.begin(), consumed_.end(), name) == consumed_.end()) {
+    consumed_.emplace_back(name);
+  }
   const auto attr = node_.attribute(attribute);
   if (!attr) {
     return std::nullopt;
@@ -217,6 +352,10 @@ std::optional<double> Element::number(const char* attribute, double min, double 
 std::optional<std::string> Element::choice(const char* attribute,
                                            std::initializer_list<std::string_view> allowed,
                                            bool isRequired) {
+  return choice(attribute, Names{allowed.begin(), allowed.size()}, isRequired);
+}
+
+std::optional<std::string> Element::choice(const char* attribute, Names allowed, bool isRequired) {
   auto value = isRequired ? required(attribute) : optional(attribute);
   if (!value) {
     return std::nullopt;
@@ -230,6 +369,10 @@ std::optional<std::string> Element::choice(const char* attribute,
 }
 
 std::vector<pugi::xml_node> Element::children(std::initializer_list<std::string_view> allowed) {
+  return children(Names{allowed.begin(), allowed.size()});
+}
+
+std::vector<pugi::xml_node> Element::children(Names allowed) {
   std::vector<pugi::xml_node> result;
   for (auto child : node_.children()) {
     if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
@@ -246,8 +389,9 @@ std::vector<pugi::xml_node> Element::children(std::initializer_list<std::string_
         allowed.end()) {
       out_.push_back(
           {doc_.file(), doc_.lineOf(child),
-           fmt::format("unknown element <{}> inside <{}>; expected {}", child.name(), node_.name(),
-                       allowed.size() == 0 ? "no child elements" : joinAllowed(allowed))});
+           fmt::format("unknown element <{}> inside <{}>; expected {}{}", child.name(),
+                       node_.name(), allowed.empty() ? "no child elements" : joinAllowed(allowed),
+                       suggestion(child.name(), allowed, "<", ">"))});
       continue;
     }
     result.push_back(child);

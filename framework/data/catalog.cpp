@@ -30,7 +30,12 @@ std::optional<std::uint16_t> parseHex16(const std::optional<std::string>& text) 
 }
 
 GpuModel parseModel(const xml::Document& doc, pugi::xml_node node, Diagnostics& out) {
-  xml::Element el{doc, node, out};
+  xml::Element el{doc,
+                  node,
+                  out,
+                  {"id", "name", "vendor", "family", "vendor-id", "device-id", "memory-mib",
+                   "sm-count", "compute-capability", "pcie-gen", "pcie-width", "h2d-gbps",
+                   "d2h-gbps", "d2d-gbps", "fp32-tflops", "capabilities"}};
   GpuModel model;
   model.id = el.required("id").value_or("");
   model.name = el.required("name").value_or("");
@@ -65,7 +70,7 @@ GpuModel parseModel(const xml::Document& doc, pugi::xml_node node, Diagnostics& 
     }
   }
   for (auto child : el.children({"bar"})) {
-    xml::Element bar{doc, child, out};
+    xml::Element bar{doc, child, out, {"index", "size-mib", "width"}};
     Bar b;
     b.index = static_cast<int>(bar.integer("index", 0, 5, true).value_or(0));
     b.size = static_cast<std::uint64_t>(bar.number("size-mib", 0.001, 1 << 20, true).value_or(0) *
@@ -106,7 +111,7 @@ Parsed<GpuCatalog> GpuCatalog::parse(std::string text, std::string file) {
   }
   Diagnostics out;
   {
-    xml::Element root{*doc, doc->root(), out};
+    xml::Element root{*doc, doc->root(), out, {}};
     if (root.name() != "gpu-catalog") {
       root.error(fmt::format("root element is <{}>; expected <gpu-catalog>", root.name()));
     }

@@ -18,7 +18,11 @@ namespace {
 constexpr std::array<std::string_view, 2> kBuiltinNames = {"eflow-2021-preview", "eflow-current"};
 
 Rule parseRule(const xml::Document& doc, pugi::xml_node node, Diagnostics& out) {
-  xml::Element el{doc, node, out};
+  xml::Element el{
+      doc,
+      node,
+      out,
+      {"gpus", "families", "technique", "editions", "min-build", "requires", "recommends"}};
   Rule rule;
   rule.line = el.line();
   rule.gpus = xml::words(el.optional("gpus").value_or(""));
@@ -86,14 +90,14 @@ Parsed<RulesProfile> RulesProfile::parse(std::string text, std::string file) {
   Diagnostics out;
   RulesProfile profile;
   {
-    xml::Element root{*doc, doc->root(), out};
+    xml::Element root{*doc, doc->root(), out, {"profile"}};
     if (root.name() != "rules") {
       root.error(fmt::format("root element is <{}>; expected <rules>", root.name()));
     }
     profile.name_ = root.required("profile").value_or("");
     for (auto node : root.children({"description", "rule"})) {
       if (std::string_view{node.name()} == "description") {
-        xml::Element description{*doc, node, out};
+        xml::Element description{*doc, node, out, {}};
         profile.description_ = description.text();
       } else {
         profile.rules_.push_back(parseRule(*doc, node, out));

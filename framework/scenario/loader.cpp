@@ -1,18 +1,70 @@
 #include <algorithm>
+#include <charconv>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "framework/core/xml.h"
 #include "framework/data/catalog.h"
 #include "framework/platform/operations.h"
+#include "framework/scenario/format.h"
 #include "framework/scenario/scenario.h"
 
 namespace hil::scenario {
 namespace {
 
-const std::initializer_list<std::string_view> kEditionWords = {
-    "server", "enterprise", "iot-enterprise", "professional", "home"};
+/// An element read by its entry in the format table: which attributes it may have, which are
+/// required, their allowed values and defaults, and its child elements all come from there. The
+/// methods below hide xml::Element's that take their own lists, so that the loader cannot
+/// accept what the table (and so docs/scenario-format.md) does not say.
+class FormatElement : public xml::Element {
+public:
+  FormatElement(const xml::Document& doc, pugi::xml_node node, Diagnostics& out)
+      : FormatElement(doc, node, out, elementFormat(node.name())) {}
+
+  /// The attribute's text; reported when the table says it is required and it is missing.
+  std::optional<std::string> value(const char* name) {
+    return attribute(name).required ? required(name) : optional(name);
+  }
+  /// "true" | "false"; the table's default when absent or bad.
+  bool boolean(const char* name) {
+    return xml::Element::boolean(name, attribute(name).fallback == "true");
+  }
+  /// One of the table's words for the attribute.
+  std::optional<std::string> choice(const char* name) {
+    const auto& format = attribute(name);
+    return xml::Element::choice(name, format.choices, format.required);
+  }
+  /// A whole number in the table's range; the table's default when absent or bad.
+  std::int64_t integer(const char* name) {
+    const auto& format = attribute(name);
+    if (auto parsed = xml::Element::integer(name, format.min, format.max, format.required)) {
+      return *parsed;
+    }
+    std::int64_t fallback = 0;
+    std::from_chars(format.fallback.data(), format.fallback.data() + format.fallback.size(),
+                    fallback);
+    return fallback;
+  }
+  /// The child elements the table allows (others are reported).
+  std::vector<pugi::xml_node> children() { return xml::Element::children(format_.children); }
+
+private:
+  FormatElement(const xml::Document& doc, pugi::xml_node node, Diagnostics& out,
+                const ElementFormat& format)
+      : xml::Element(doc, node, out, format.attributeNames()), format_(format) {}
+
+  const AttributeFormat& attribute(std::string_view name) const {
+    if (const auto* format = format_.attribute(name)) {
+      return *format;
+    }
+    throw std::logic_error(
+        fmt::format("the scenario format has no attribute '{}' on <{}>", name, format_.name));
+  }
+
+  const ElementFormat& format_;
+};
 
 class Loader {
 public:
@@ -20,22 +72,22 @@ public:
       : doc_(doc), catalog_(catalog), out_(out) {}
 
   Scenario scenario(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     Scenario s;
     s.file = doc_.file();
     s.line = el.line();
-    s.name = el.required("name").value_or("");
+    s.name = el.value("name").value_or("");
     if (el.node().attribute("name") && s.name.empty()) {
       el.error("name=\"\" on <scenario>: expected a non-empty name");
     }
-    s.tags = xml::words(el.optional("tags").value_or(""));
-    s.rules = el.choice("rules", {"eflow-2021-preview", "eflow-current"}).value_or("");
+    s.tags = xml::words(el.value("tags").value_or(""));
+    s.rules = el.choice("rules").value_or("");
     bool sawHost = false;
     bool sawSteps = false;
-    for (auto child : el.children({"description", "host", "rig", "steps"})) {
+    for (auto child : el.children()) {
       const std::string_view name = child.name();
       if (name == "description") {
-        xml::Element d{doc_, child, out_};
+        FormatElement d{doc_, child, out_};
         s.description = d.text();
       } else if (name == "host") {
         if (sawHost) {
@@ -72,12 +124,12 @@ private:
   }
 
   HostSpec host(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     HostSpec h;
     bool sawWindows = false;
     bool sawHyperv = false;
     bool sawVm = false;
-    for (auto child : el.children({"windows", "hyperv", "gpu", "vm", "fault"})) {
+    for (auto child : el.children()) {
       const std::string_view name = child.name();
       if (name == "windows") {
         if (sawWindows) {
@@ -90,9 +142,9 @@ private:
           onceIn(child, "hyperv", "host");
         }
         sawHyperv = true;
-        xml::Element hv{doc_, child, out_};
-        h.hypervEnabled = hv.boolean("enabled", true);
-        hv.children({});
+        FormatElement hv{doc_, child, out_};
+        h.hypervEnabled = hv.boolean("enabled");
+        hv.children();
       } else if (name == "gpu") {
         h.gpus.push_back(gpu(child));
       } else if (name == "vm") {
@@ -117,11 +169,11 @@ private:
   }
 
   void windows(pugi::xml_node node, HostSpec& h) {
-    xml::Element el{doc_, node, out_};
-    if (auto edition = el.choice("edition", kEditionWords, true)) {
+    FormatElement el{doc_, node, out_};
+    if (auto edition = el.choice("edition")) {
       h.edition = *platform::parseEdition(*edition);
     }
-    if (auto build = el.required("build")) {
+    if (auto build = el.value("build")) {
       if (auto parsed = platform::parseWindowsBuild(*build)) {
         h.build = *parsed;
       } else {
@@ -130,14 +182,14 @@ private:
                              *build));
       }
     }
-    el.children({});
+    el.children();
   }
 
   GpuSpec gpu(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     GpuSpec g;
     g.line = el.line();
-    if (auto model = el.required("model")) {
+    if (auto model = el.value("model")) {
       g.model = *model;
       if (catalog_.find(*model) == nullptr) {
         std::string known;
@@ -149,80 +201,80 @@ private:
                              *model, known));
       }
     }
-    g.mitigationDriver = el.boolean("mitigation-driver", false);
-    g.wslDriver = el.boolean("wsl-driver", false);
-    g.count = static_cast<int>(el.integer("count", 1, 16).value_or(1));
-    g.inUse = el.boolean("in-use", false);
-    g.resizableBar = el.boolean("resizable-bar", false);
-    g.badMemory = el.boolean("bad-memory", false);
-    el.children({});
+    g.mitigationDriver = el.boolean("mitigation-driver");
+    g.wslDriver = el.boolean("wsl-driver");
+    g.count = static_cast<int>(el.integer("count"));
+    g.inUse = el.boolean("in-use");
+    g.resizableBar = el.boolean("resizable-bar");
+    g.badMemory = el.boolean("bad-memory");
+    el.children();
     return g;
   }
 
   VmSpec vm(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     VmSpec v;
-    if (auto name = el.optional("name")) {
+    if (auto name = el.value("name")) {
       if (name->empty()) {
         el.error("name=\"\" on <vm>: expected the VM's name, e.g. EFLOW");
       } else {
         v.name = *name;
       }
     }
-    if (auto state = el.choice("state", {"running", "off"})) {
+    if (auto state = el.choice("state")) {
       v.state = *state == "running" ? platform::VmState::Running : platform::VmState::Off;
     }
-    v.guestDriver = el.boolean("guest-driver", true);
-    el.children({});
+    v.guestDriver = el.boolean("guest-driver");
+    el.children();
     return v;
   }
 
   FaultSpec fault(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     FaultSpec f;
     f.line = el.line();
-    if (auto op = el.required("op")) {
+    if (auto op = el.value("op")) {
       f.op = *op;
       if (!platform::findOperation(*op)) {
         el.error(fmt::format("op=\"{}\" on <fault>: unknown operation; `hil ops` lists them", *op));
       }
     }
-    if (auto kind = el.choice("kind", {"error", "hang", "crash"})) {
+    if (auto kind = el.choice("kind")) {
       f.kind = *kind == "hang" ? FaultKind::Hang
                                : (*kind == "crash" ? FaultKind::Crash : FaultKind::Error);
     }
-    if (auto when = el.choice("when", {"before", "after"})) {
+    if (auto when = el.choice("when")) {
       f.after = *when == "after";
       if (f.kind != FaultKind::Crash) {
         el.error("when=\"...\" on <fault> applies to kind=\"crash\" only");
       }
     }
-    f.occurrence = static_cast<int>(el.integer("occurrence", 1, 1000000).value_or(1));
-    el.children({});
+    f.occurrence = static_cast<int>(el.integer("occurrence"));
+    el.children();
     return f;
   }
 
   RigSpec rig(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     RigSpec r;
     r.line = el.line();
-    if (auto gpu = el.required("gpu")) {
+    if (auto gpu = el.value("gpu")) {
       r.gpu = *gpu;
       if (catalog_.find(*gpu) == nullptr) {
         el.error(fmt::format("gpu=\"{}\" on <rig>: not in the GPU catalog", *gpu));
       }
     }
-    if (auto edition = el.choice("edition", kEditionWords)) {
+    if (auto edition = el.choice("edition")) {
       r.edition = platform::parseEdition(*edition);
     }
-    el.children({});
+    el.children();
     return r;
   }
 
   std::vector<Step> steps(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     std::vector<Step> result;
-    for (auto child : el.children({"deploy", "teardown", "smoke", "expect"})) {
+    for (auto child : el.children()) {
       const std::string_view name = child.name();
       Step step;
       step.line = doc_.lineOf(child);
@@ -231,8 +283,8 @@ private:
         step.deploy = deploy(child);
       } else if (name == "teardown" || name == "smoke") {
         step.kind = name == "teardown" ? StepKind::Teardown : StepKind::Smoke;
-        xml::Element plain{doc_, child, out_};
-        plain.children({});
+        FormatElement plain{doc_, child, out_};
+        plain.children();
       } else {
         step.kind = StepKind::Expect;
         if (result.empty()) {
@@ -251,10 +303,9 @@ private:
   }
 
   DeployStep deploy(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     DeployStep d;
-    if (auto p = el.choice("passthrough",
-                           {"auto", "DirectDeviceAssignment", "ParaVirtualization", "None"})) {
+    if (auto p = el.choice("passthrough")) {
       if (*p == "DirectDeviceAssignment") {
         d.passthrough = Passthrough::DirectDeviceAssignment;
       } else if (*p == "ParaVirtualization") {
@@ -263,19 +314,19 @@ private:
         d.passthrough = Passthrough::None;
       }
     }
-    d.gpuName = el.optional("gpu-name");
-    d.gpuCount = static_cast<int>(el.integer("gpu-count", -1000, 1000).value_or(1));
-    el.children({});
+    d.gpuName = el.value("gpu-name");
+    d.gpuCount = static_cast<int>(el.integer("gpu-count"));
+    el.children();
     return d;
   }
 
   Expectation expect(pugi::xml_node node) {
-    xml::Element el{doc_, node, out_};
+    FormatElement el{doc_, node, out_};
     Expectation e;
-    if (auto result = el.choice("result", {"ok", "error"})) {
+    if (auto result = el.choice("result")) {
       e.ok = *result == "ok";
     }
-    if (auto error = el.optional("error")) {
+    if (auto error = el.value("error")) {
       if (auto code = parseErrorCode(*error)) {
         e.error = code;
       } else {
@@ -292,8 +343,8 @@ private:
       }
       e.ok = false;
     }
-    e.method = el.choice("method", {"DirectDeviceAssignment", "ParaVirtualization", "None"});
-    for (const auto& word : xml::words(el.optional("warning").value_or(""))) {
+    e.method = el.choice("method");
+    for (const auto& word : xml::words(el.value("warning").value_or(""))) {
       if (auto code = parseWarningCode(word)) {
         e.warnings.push_back(*code);
       } else {
@@ -302,13 +353,13 @@ private:
                              word));
       }
     }
-    if (auto vmGpu = el.choice("vm-gpu", {"none", "dda", "gpu-pv"})) {
+    if (auto vmGpu = el.choice("vm-gpu")) {
       e.vmGpu = *vmGpu == "none" ? VmGpu::None : (*vmGpu == "dda" ? VmGpu::Dda : VmGpu::GpuPv);
     }
-    if (auto hostGpu = el.choice("host-gpu", {"present", "dismounted"})) {
+    if (auto hostGpu = el.choice("host-gpu")) {
       e.hostGpu = *hostGpu == "present" ? HostGpu::Present : HostGpu::Dismounted;
     }
-    el.children({});
+    el.children();
     return e;
   }
 
@@ -334,8 +385,8 @@ Parsed<ScenarioFile> parseScenarioFile(std::string text, std::string path,
   if (rootName == "scenario") {
     file.scenarios.push_back(loader.scenario(root));
   } else if (rootName == "scenarios") {
-    xml::Element el{*doc, root, out};
-    for (auto child : el.children({"scenario"})) {
+    FormatElement el{*doc, root, out};
+    for (auto child : el.children()) {
       file.scenarios.push_back(loader.scenario(child));
     }
     if (file.scenarios.empty()) {

@@ -1,6 +1,7 @@
 #include <chrono>
 #include <cstdint>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // ---- Error codes ----------------------------------------------------------------------------
 
@@ -481,6 +484,52 @@ TEST(XmlDocumentTest, EmptyTextHasNoRootElement) {
   EXPECT_EQ(doc.error()[0].file, "empty.xml");
 }
 
+TEST(XmlDocumentTest, ASecondRootElementIsRejectedAtItsLine) {
+  const auto doc =
+      xml::Document::parse("<scenario name=\"a\"/>\n\n<scenario name=\"b\"/>\n", "two.xml");
+  ASSERT_FALSE(doc.has_value());
+  ASSERT_EQ(doc.error().size(), 1u);
+  EXPECT_EQ(doc.error()[0].toString(), "two.xml:3: another root element <scenario> after "
+                                       "<scenario> at line 1; expected one root element");
+}
+
+TEST(XmlDocumentTest, TextAfterTheRootElementIsRejectedAtItsLine) {
+  const auto doc = xml::Document::parse("<a>\n</a>\n\n  trailing words\n", "after.xml");
+  ASSERT_FALSE(doc.has_value());
+  ASSERT_EQ(doc.error().size(), 1u);
+  EXPECT_EQ(doc.error()[0].toString(),
+            "after.xml:4: text \"trailing words\" after the root element <a>; expected one root "
+            "element, with only comments and white space around it");
+}
+
+TEST(XmlDocumentTest, TextBeforeTheRootElementIsRejected) {
+  const auto doc = xml::Document::parse("<?xml version=\"1.0\"?>\nstray<a/>\n", "before.xml");
+  ASSERT_FALSE(doc.has_value());
+  ASSERT_EQ(doc.error().size(), 1u);
+  EXPECT_EQ(doc.error()[0].line, 2);
+  EXPECT_THAT(doc.error()[0].message, HasSubstr("text \"stray\" before the root element <a>"));
+}
+
+TEST(XmlDocumentTest, EveryStrayPieceIsReported) {
+  const auto doc =
+      xml::Document::parse("<a/>\r\nx\r\n<b/>\r\n<![CDATA[y]]>\r\n<c/>\r\n", "crlf.xml");
+  ASSERT_FALSE(doc.has_value());
+  std::vector<int> lines;
+  for (const auto& d : doc.error()) {
+    lines.push_back(d.line);
+  }
+  EXPECT_THAT(lines, ElementsAre(2, 3, 4, 5));
+}
+
+TEST(XmlDocumentTest, CommentsDeclarationInstructionsAndWhiteSpaceMaySurroundTheRoot) {
+  const auto doc = xml::Document::parse("\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- before -->\n"
+                                        "<?hil x?>\n<!DOCTYPE a>\n  <a>\n</a>\n<!-- after -->\n"
+                                        "<?after?>\n\t\n",
+                                        "fine.xml");
+  ASSERT_TRUE(doc.has_value()) << toString(doc.error());
+  EXPECT_EQ(doc->lineOf(doc->root()), 5);
+}
+
 TEST(XmlDocumentTest, KnowsTheLineOfEveryElement) {
   const auto doc = xml::Document::parse(std::string{kElementXml}, "e.xml");
   ASSERT_TRUE(doc.has_value());
@@ -581,6 +630,85 @@ TEST(XmlElementTest, StrayTextAmongChildrenIsReported) {
   }
   ASSERT_EQ(out.size(), 1u);
   EXPECT_THAT(out, ElementsAre(Field(&Diagnostic::file, "s.xml")));
+}
+
+TEST(XmlElementTest, AnUnknownAttributeListsTheFormatsAttributesAndTheNearest) {
+  const auto doc = xml::Document::parse("<r>\n  <gpu modle=\"tesla-t4\"/>\n</r>", "x.xml");
+  ASSERT_TRUE(doc.has_value());
+  Diagnostics out;
+  {
+    xml::Element el{*doc, doc->root().first_child(), out, {"model", "count", "in-use"}};
+    EXPECT_EQ(el.optional("model"), std::nullopt);
+  }
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].toString(), "x.xml:2: unknown attribute 'modle' on <gpu>; expected one of "
+                               "model, count, in-use (did you mean 'model'?)");
+}
+
+TEST(XmlElementTest, WithoutAFormatTheAttributesAskedForAreTheOnesExpected) {
+  const auto doc = xml::Document::parse(R"(<vm nmae="EFLOW" colour="red"/>)", "v.xml");
+  ASSERT_TRUE(doc.has_value());
+  Diagnostics out;
+  {
+    xml::Element el{*doc, doc->root(), out};
+    EXPECT_EQ(el.optional("name"), std::nullopt);
+    EXPECT_EQ(el.optional("state"), std::nullopt);
+    EXPECT_EQ(el.optional("name"), std::nullopt);
+  }
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].message, "unknown attribute 'nmae' on <vm>; expected one of name, state (did "
+                            "you mean 'name'?)");
+  EXPECT_EQ(out[1].message, "unknown attribute 'colour' on <vm>; expected one of name, state");
+}
+
+TEST(XmlElementTest, AnAttributeOnAnElementWithoutAttributesExpectsNone) {
+  const auto doc = xml::Document::parse(R"(<smoke quick="true"/>)", "s.xml");
+  ASSERT_TRUE(doc.has_value());
+  Diagnostics out;
+  { xml::Element el{*doc, doc->root(), out, {}}; }
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].message, "unknown attribute 'quick' on <smoke>; expected no attributes");
+}
+
+TEST(XmlElementTest, ReadingAnAttributeTheFormatLacksIsALogicError) {
+  const auto doc = xml::Document::parse(R"(<gpu model="tesla-t4"/>)", "g.xml");
+  ASSERT_TRUE(doc.has_value());
+  Diagnostics out;
+  xml::Element el{*doc, doc->root(), out, {"model"}};
+  EXPECT_EQ(el.required("model"), "tesla-t4");
+  EXPECT_THROW((void)el.optional("colour"), std::logic_error);
+  EXPECT_THROW((void)el.boolean("in-use", false), std::logic_error);
+  EXPECT_THROW((void)el.choice("kind", {"a"}), std::logic_error);
+}
+
+TEST(XmlElementTest, AnUnknownChildSuggestsTheNearestAllowedOne) {
+  const auto doc = xml::Document::parse("<host>\n  <vmm/>\n  <Gpu/>\n  <zz/>\n</host>", "h.xml");
+  ASSERT_TRUE(doc.has_value());
+  Diagnostics out;
+  {
+    xml::Element el{*doc, doc->root(), out, {}};
+    EXPECT_TRUE(el.children({"windows", "gpu", "vm"}).empty());
+  }
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].toString(), "h.xml:2: unknown element <vmm> inside <host>; expected windows, "
+                               "gpu, vm (did you mean <vm>?)");
+  EXPECT_THAT(out[1].message, HasSubstr("(did you mean <gpu>?)"));
+  EXPECT_THAT(out[2].message, Not(HasSubstr("did you mean")));
+}
+
+TEST(XmlNearestNameTest, SuggestsOnlyAnObviousSlip) {
+  const std::vector<std::string_view> names = {"model", "mitigation-driver", "count", "vm", "id"};
+  EXPECT_EQ(xml::nearestName("modle", names), "model");                       // two letters swapped
+  EXPECT_EQ(xml::nearestName("MODEL", names), "model");                       // case only
+  EXPECT_EQ(xml::nearestName("mitigaton-drivr", names), "mitigation-driver"); // two edits
+  EXPECT_EQ(xml::nearestName("counts", names), "count");
+  EXPECT_EQ(xml::nearestName("vn", names), "vm");
+  EXPECT_EQ(xml::nearestName("colour", names), std::nullopt); // nothing near
+  EXPECT_EQ(xml::nearestName("mitigation", names), std::nullopt);
+  EXPECT_EQ(xml::nearestName("op", names), std::nullopt); // two edits of two letters
+  const std::vector<std::string_view> twins = {"abc", "abe"};
+  EXPECT_EQ(xml::nearestName("abd", twins), std::nullopt); // as near to both
+  EXPECT_EQ(xml::nearestName("model", {}), std::nullopt);
 }
 
 TEST(XmlWordsTest, SplitsOnWhiteSpace) {

@@ -21,6 +21,8 @@ using platform::kMiB;
 using platform::Technique;
 using platform::WindowsBuild;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 
 std::vector<int> linesOf(const Diagnostics& diagnostics) {
@@ -159,6 +161,18 @@ TEST(CatalogParseTest, UnknownAttributeIsReportedAtItsLine) {
   ASSERT_EQ(catalog.error().size(), 1u) << toString(catalog.error());
   EXPECT_EQ(catalog.error()[0].file, "c.xml");
   EXPECT_EQ(catalog.error()[0].line, 5);
+  EXPECT_THAT(catalog.error()[0].message,
+              StartsWith("unknown attribute 'colour' on <gpu>; expected one of id, name, vendor, "
+                         "family, vendor-id, device-id, memory-mib"));
+}
+
+TEST(CatalogParseTest, AMisspelledAttributeSuggestsTheRightOne) {
+  const auto catalog = GpuCatalog::parse(
+      "<gpu-catalog>\n" + gpuElement("a", " compute-capabilty=\"7.5\"") + "</gpu-catalog>\n",
+      "c.xml");
+  ASSERT_FALSE(catalog.has_value());
+  ASSERT_EQ(catalog.error().size(), 1u) << toString(catalog.error());
+  EXPECT_THAT(catalog.error()[0].message, EndsWith("(did you mean 'compute-capability'?)"));
 }
 
 TEST(CatalogParseTest, BadHexIdIsReportedAtItsLine) {
@@ -408,6 +422,20 @@ TEST(RulesParseTest, MissingProfileNameAndWrongRootAreReported) {
   const auto wrongRoot = RulesProfile::parse("\n<policy profile=\"x\"/>\n", "r.xml");
   ASSERT_FALSE(wrongRoot.has_value());
   EXPECT_THAT(linesOf(wrongRoot.error()), ElementsAre(2));
+}
+
+TEST(RulesParseTest, AMisspelledAttributeSuggestsTheRightOne) {
+  const auto profile = RulesProfile::parse(
+      "<rules profile=\"p\">\n"
+      "  <rule gpus=\"tesla-t4\" technique=\"DirectDeviceAssignment\" editions=\"server\"\n"
+      "        min-build=\"1\" recomends=\"mitigation-driver\"/>\n"
+      "</rules>\n",
+      "p.xml");
+  ASSERT_FALSE(profile.has_value());
+  ASSERT_EQ(profile.error().size(), 1u);
+  EXPECT_EQ(profile.error()[0].toString(),
+            "p.xml:2: unknown attribute 'recomends' on <rule>; expected one of gpus, families, "
+            "technique, editions, min-build, requires, recommends (did you mean 'recommends'?)");
 }
 
 TEST(RulesParseTest, ChildElementsInsideARuleAreReported) {

@@ -57,6 +57,22 @@ TEST(RigTest, ErrorsNameTheirLine) {
   EXPECT_THAT(lines, ::testing::IsSupersetOf({1, 2, 3}));
 }
 
+TEST(RigTest, AnUnknownAttributeNamesTheAllowedOnes) {
+  const auto rig = parseRig("<rig name=\"r\" class=\"c\" mdoe=\"eflow\">\n"
+                            "  <deadline seconds=\"5\" second=\"1\"/>\n"
+                            "</rig>",
+                            "bad.xml", data::GpuCatalog::builtin());
+  ASSERT_FALSE(rig.has_value());
+  std::vector<std::string> messages;
+  for (const auto& d : rig.error()) {
+    messages.push_back(d.toString());
+  }
+  EXPECT_THAT(messages, ElementsAre("bad.xml:1: unknown attribute 'mdoe' on <rig>; expected one of "
+                                    "name, class, mode (did you mean 'mode'?)",
+                                    "bad.xml:2: unknown attribute 'second' on <deadline>; expected "
+                                    "seconds (did you mean 'seconds'?)"));
+}
+
 TEST(RigTest, ScenariosAreMatchedByTheirRigElement) {
   const auto rig = *parseRig(kRig, "t4.xml", data::GpuCatalog::builtin());
   scenario::Scenario s;

@@ -106,12 +106,18 @@ TEST(PolicyTest, WrongRootElement) {
 
 TEST(PolicyTest, UnknownAttributeOnPolicy) {
   EXPECT_EQ(onlyError(policyWith(kRequire, "name=\"p\" colour=\"red\"")),
-            "2: unknown attribute 'colour' on <policy>");
+            "2: unknown attribute 'colour' on <policy>; expected one of name, max-age-days, "
+            "warnings");
 }
 
 TEST(PolicyTest, UnknownAttributeOnRequire) {
   EXPECT_EQ(onlyError(policyWith(R"(  <require id="a" tags="dda" rig-classes="sim" rig="x"/>)")),
-            "3: unknown attribute 'rig' on <require>");
+            "3: unknown attribute 'rig' on <require>; expected one of id, scenarios, tags, "
+            "rig-classes, warnings");
+  EXPECT_EQ(
+      onlyError(policyWith(R"(  <require id="a" tags="dda" rig-classes="sim" warning="pass"/>)")),
+      "3: unknown attribute 'warning' on <require>; expected one of id, scenarios, tags, "
+      "rig-classes, warnings (did you mean 'warnings'?)");
 }
 
 TEST(PolicyTest, UnknownElement) {

@@ -342,6 +342,32 @@ TEST(LoaderErrorTest, UnknownAttribute) {
   EXPECT_THAT(errorLines(withLines({{1, R"(<scenario name="s" owner="me">)"}})), ElementsAre(1));
 }
 
+TEST(LoaderErrorTest, AnUnknownAttributeNamesTheAllowedOnesAndTheNearest) {
+  const auto parsed =
+      parse(withLines({{4, R"(    <gpu modle="tesla-t4" mitigation-driver="true"/>)"}}));
+  ASSERT_FALSE(parsed.has_value());
+  std::vector<std::string> messages;
+  for (const auto& d : parsed.error()) {
+    messages.push_back(d.toString());
+  }
+  EXPECT_THAT(messages,
+              Contains("scenarios/test/broken.xml:4: unknown attribute 'modle' on <gpu>; expected "
+                       "one of model, mitigation-driver, wsl-driver, count, in-use, "
+                       "resizable-bar, bad-memory (did you mean 'model'?)"));
+  const auto onTeardown = parse(withLines({{10, R"(    <teardown force="true"/>)"}}));
+  ASSERT_FALSE(onTeardown.has_value());
+  EXPECT_EQ(onTeardown.error().at(0).message,
+            "unknown attribute 'force' on <teardown>; expected no attributes");
+}
+
+TEST(LoaderErrorTest, AnUnknownElementSuggestsTheNearest) {
+  const auto parsed = parse(withLines({{5, R"(    <vmm name="EFLOW"/>)"}}));
+  ASSERT_FALSE(parsed.has_value());
+  ASSERT_EQ(parsed.error().size(), 1u);
+  EXPECT_EQ(parsed.error()[0].message, "unknown element <vmm> inside <host>; expected windows, "
+                                       "hyperv, gpu, vm, fault (did you mean <vm>?)");
+}
+
 TEST(LoaderErrorTest, BadEditionValue) {
   EXPECT_THAT(errorLines(withLines({{3, R"(    <windows edition="xp" build="17763"/>)"}})),
               ElementsAre(3));
@@ -528,6 +554,23 @@ TEST(LoaderErrorTest, EmptyScenariosAndStrayChildren) {
 TEST(LoaderErrorTest, WrongRootElement) {
   EXPECT_THAT(errorLines("<?xml version=\"1.0\"?>\n<test name=\"s\"/>\n"), ElementsAre(2));
   EXPECT_THAT(errorLines("<gpu-catalog/>"), ElementsAre(1));
+}
+
+TEST(LoaderErrorTest, TwoScenarioRootsAreRejectedAtTheSecond) {
+  const auto parsed = parse(withLines({}) + withLines({{1, R"(<scenario name="t">)"}}));
+  ASSERT_FALSE(parsed.has_value());
+  ASSERT_EQ(parsed.error().size(), 1u);
+  EXPECT_EQ(parsed.error()[0].line, 13);
+  EXPECT_THAT(parsed.error()[0].message, HasSubstr("expected one root element"));
+}
+
+TEST(LoaderErrorTest, TextAfterTheRootIsRejected) {
+  const auto parsed = parse(withLines({}) + "\n  left over\n");
+  ASSERT_FALSE(parsed.has_value());
+  ASSERT_EQ(parsed.error().size(), 1u);
+  EXPECT_EQ(parsed.error()[0].line, 14);
+  EXPECT_THAT(parsed.error()[0].message,
+              HasSubstr("text \"left over\" after the root element <scenario>"));
 }
 
 TEST(LoaderErrorTest, SeveralErrorsAreAllReportedSortedByLine) {
