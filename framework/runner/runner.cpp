@@ -69,9 +69,13 @@ struct Last {
   std::optional<std::string> method;
   std::vector<WarningCode> warnings;
   bool checked = true;
+  std::optional<std::string> crash; // the crash that cut the step short ("hyperv.start-vm #1")
 };
 
 std::string describeStatus(const Last& last) {
+  if (last.crash) {
+    return fmt::format("no result: the process crashed at {}", *last.crash);
+  }
   if (last.status) {
     return last.method ? fmt::format("result=ok method={}", *last.method) : "result=ok";
   }
@@ -95,6 +99,13 @@ public:
   }
 
   void unchecked(const Last& last) {
+    if (!last.checked && last.crash) {
+      failure(last.line, "crash",
+              fmt::format("<{}> was cut short by a crash at {} and no <expect result=\"crashed\"> "
+                          "follows it",
+                          toString(last.kind), *last.crash));
+      return;
+    }
     if (!last.checked && !last.status) {
       failure(last.line, std::string{toString(last.status.error().code)},
               fmt::format("<{}> failed and no <expect result=\"error\"> follows it: {}",
@@ -123,9 +134,13 @@ public:
     const auto& e = step.expect;
     // Only an expectation about the result acknowledges a failed step; one that looks at the
     // host state alone does not.
-    last.checked = last.checked || e.ok.has_value();
+    last.checked = last.checked || e.ok.has_value() || e.crashed;
     std::vector<std::string> wrong;
-    if (e.ok && *e.ok != last.status.has_value()) {
+    if (e.crashed != last.crash.has_value()) {
+      wrong.push_back(e.crashed ? std::string{"expected result=crashed"}
+                                : fmt::format("expected result={}",
+                                              e.ok ? (*e.ok ? "ok" : "error") : "(a result)"));
+    } else if (e.ok && *e.ok != last.status.has_value()) {
       wrong.push_back(fmt::format("expected result={}", *e.ok ? "ok" : "error"));
     }
     if (e.error && (last.status || last.status.error().code != *e.error)) {
@@ -164,8 +179,9 @@ public:
       what += w;
     }
     failure(step.line,
-            last.status ? std::string{"expectation"}
-                        : std::string{toString(last.status.error().code)},
+            last.crash    ? std::string{"crash"}
+            : last.status ? std::string{"expectation"}
+                          : std::string{toString(last.status.error().code)},
             fmt::format("{}; the <{}> at line {} gave {}", what, toString(last.kind), last.line,
                         describeStatus(last)));
   }
@@ -354,7 +370,6 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   Last last;
   FirstDeploy firstDeploy;
   std::set<std::string> warnings;
-  bool crashed = false;
   for (const auto& step : s.steps) {
     if (step.kind == StepKind::Expect) {
       if (expectations) {
@@ -411,8 +426,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       violated(step.line, flows::checkStep(original, before, host.snapshot(), record));
     } catch (const SimulatedCrash& crash) {
       // The process died mid-flow: no rollback ran. A new process recovers from the journal,
-      // as `hil recover` would; the scenario's remaining steps are moot.
-      crashed = true;
+      // as `hil recover` would; the scenario goes on in that process.
       log.add(fmt::format("crash at {} #{} ({} it took effect): the flow is gone; recovering "
                           "from the journal",
                           crash.op, crash.occurrence, crash.after ? "after" : "before"));
@@ -429,10 +443,17 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
         record.ending = flows::StepRecord::Ending::RolledBack;
       }
       violated(step.line, flows::checkStep(original, before, after, record));
-      break;
+      if (!expectations) {
+        break; // a sweep's plan: the faulted step was the point
+      }
+      // The next process goes on with the scenario on the recovered host; the <expect> after
+      // this step checks the crash and that host.
+      last.crash = fmt::format("{} #{} ({} it took effect)", crash.op, crash.occurrence,
+                               crash.after ? "after" : "before");
+      deployer = host.configurator(catalog_, *rules, log, &store);
     }
   }
-  if (expectations && !crashed) {
+  if (expectations) {
     run.unchecked(last);
   }
   if (expectations && host.tracksOperations()) {

@@ -145,7 +145,10 @@ std::vector<ElementFormat> makeFormat() {
       {.name = "smoke", .meaning = "run the CUDA smoke test inside the VM"},
       {.name = "expect",
        .meaning = "check the last step before it; absent attributes are not checked",
-       .attributes = {oneOf("result", {"ok", "error"}, "", "whether the step succeeded"),
+       .attributes = {oneOf("result", {"ok", "error", "crashed"}, "",
+                            "whether the step succeeded; `crashed`: a `<fault kind=\"crash\">` "
+                            "cut it short (then only `vm-gpu` and `host-gpu` may be checked, on "
+                            "the host after recovery)"),
                       text("error", "an error code (error-codes.md)", "",
                            "the step failed with this code; implies `result=\"error\"`"),
                       oneOf("method", kTechniques, "", "the technique the step used"),

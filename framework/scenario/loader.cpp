@@ -114,10 +114,25 @@ public:
     if (!sawSteps) {
       el.error("<scenario> needs a <steps> element");
     }
+    checkCrashExpectations(s);
     return s;
   }
 
 private:
+  /// result="crashed" can only be met where the scenario plans a crash.
+  void checkCrashExpectations(const Scenario& s) {
+    const bool plansCrash =
+        std::any_of(s.host.faults.begin(), s.host.faults.end(),
+                    [](const FaultSpec& f) { return f.kind == FaultKind::Crash; });
+    for (const auto& step : s.steps) {
+      if (step.kind == StepKind::Expect && step.expect.crashed && !plansCrash) {
+        out_.push_back({doc_.file(), step.line,
+                        "<expect result=\"crashed\"> in a scenario without a crash; expected a "
+                        "<fault kind=\"crash\"> in <host>"});
+      }
+    }
+  }
+
   void once(pugi::xml_node node, std::string_view what) {
     out_.push_back({doc_.file(), doc_.lineOf(node),
                     fmt::format("<{}> may appear only once in <scenario>", what)});
@@ -324,7 +339,11 @@ private:
     FormatElement el{doc_, node, out_};
     Expectation e;
     if (auto result = el.choice("result")) {
-      e.ok = *result == "ok";
+      if (*result == "crashed") {
+        e.crashed = true;
+      } else {
+        e.ok = *result == "ok";
+      }
     }
     if (auto error = el.value("error")) {
       if (auto code = parseErrorCode(*error)) {
@@ -358,6 +377,11 @@ private:
     }
     if (auto hostGpu = el.choice("host-gpu")) {
       e.hostGpu = *hostGpu == "present" ? HostGpu::Present : HostGpu::Dismounted;
+    }
+    if (e.crashed && (e.ok || e.error || e.method || !e.warnings.empty())) {
+      el.error("<expect result=\"crashed\"> cannot also check error, method or warning: a "
+               "crashed step has no result; expected only vm-gpu and host-gpu (the host after "
+               "recovery)");
     }
     el.children();
     return e;

@@ -90,6 +90,9 @@ enum class HostGpu { Present, Dismounted };
 /// <expect>: checks the step before it. Absent attributes are not checked.
 struct Expectation {
   std::optional<bool> ok;
+  /// result="crashed": the step was cut short by a <fault kind="crash">, as a power loss would
+  /// cut it; vm-gpu and host-gpu then check the host after recovery.
+  bool crashed = false;
   std::optional<ErrorCode> error;
   std::optional<std::string> method;
   std::vector<WarningCode> warnings;

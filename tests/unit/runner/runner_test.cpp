@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -441,6 +442,55 @@ TEST_F(RunnerTest, AScenarioWithoutADeployHasNoPassthroughProperty) {
   EXPECT_EQ(result.status, CaseStatus::Passed) << result.failureDetail;
   EXPECT_FALSE(result.properties.contains("passthrough"));
   EXPECT_EQ(result.properties.at("technique"), "None");
+}
+
+/// A T4 deploy that a crash cuts short at start-vm, with `expect` after it.
+std::string crashScenario(std::string_view expect) {
+  return fmt::format(R"(<scenario name="crash">
+  <host>
+    <windows edition="server" build="17763"/>
+    <gpu model="tesla-t4" mitigation-driver="true"/>
+    <fault op="hyperv.start-vm" kind="crash" when="after"/>
+  </host>
+  <steps>
+    <deploy/>
+    {}
+  </steps>
+</scenario>)",
+                     expect);
+}
+
+TEST_F(RunnerTest, ACrashedStepIsCheckedOnTheRecoveredHost) {
+  const auto result =
+      runOne(crashScenario(R"(<expect result="crashed" vm-gpu="none" host-gpu="present"/>
+    <deploy/>
+    <expect result="ok" vm-gpu="dda" host-gpu="dismounted"/>)"));
+  EXPECT_EQ(result.status, CaseStatus::Passed) << result.failureDetail;
+  // The next process went on: the second deploy ran on the recovered host.
+  EXPECT_EQ(std::count_if(result.log.begin(), result.log.end(),
+                          [](const std::string& l) { return l.find("<deploy>") != l.npos; }),
+            2);
+}
+
+TEST_F(RunnerTest, WhatACrashScenarioExpectsCanFail) {
+  // An outcome, where the process crashed, fails (this passed unchecked once).
+  const auto outcome = runOne(crashScenario(R"(<expect result="error" error="gpu-not-found"/>)"));
+  EXPECT_EQ(outcome.status, CaseStatus::Failed);
+  EXPECT_EQ(outcome.failureType, "crash");
+  EXPECT_THAT(outcome.failureMessage,
+              HasSubstr("expected result=error; expected error=gpu-not-found; the <deploy> at "
+                        "line 8 gave no result: the process crashed at hyperv.start-vm #1"));
+  // The recovered host, when it is not what the scenario says.
+  const auto host = runOne(crashScenario(R"(<expect result="crashed" vm-gpu="dda"/>)"));
+  EXPECT_EQ(host.status, CaseStatus::Failed);
+  EXPECT_THAT(host.failureMessage, HasSubstr("expected vm-gpu=dda, got vm-gpu=none"));
+  // A crash nobody acknowledges.
+  const auto silent = runOne(crashScenario(""));
+  EXPECT_EQ(silent.status, CaseStatus::Failed);
+  EXPECT_EQ(silent.failureType, "crash");
+  EXPECT_THAT(silent.failureMessage,
+              HasSubstr("<deploy> was cut short by a crash at hyperv.start-vm #1 (after it took "
+                        "effect) and no <expect result=\"crashed\"> follows it"));
 }
 
 TEST_F(RunnerTest, AHangFaultIsATimeoutInVirtualTime) {

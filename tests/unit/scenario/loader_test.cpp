@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -323,6 +324,31 @@ TEST(LoaderErrorTest, UnclosedTagInTheMiddleIsReportedAtItsLine) {
   ASSERT_FALSE(parsed.has_value());
   ASSERT_EQ(parsed.error().size(), 1u);
   EXPECT_EQ(parsed.error()[0].line, 5);
+}
+
+TEST(LoaderErrorTest, CrashedIsARefusedResultWithoutACrash) {
+  const auto parsed = parse(withLines({{9, R"(    <expect result="crashed" vm-gpu="none"/>)"}}));
+  ASSERT_FALSE(parsed.has_value());
+  ASSERT_EQ(parsed.error().size(), 1u) << toString(parsed.error());
+  EXPECT_EQ(parsed.error()[0].line, 9);
+  EXPECT_THAT(parsed.error()[0].message, HasSubstr("expected a <fault kind=\"crash\">"));
+}
+
+TEST(LoaderErrorTest, ACrashedStepHasNoResultToCheck) {
+  const std::string crash = R"(    <fault op="hyperv.start-vm" kind="crash"/>)";
+  // With a crash planned, result="crashed" and the host's state are what can be checked.
+  const auto ok =
+      parse(withLines({{5, crash}, {9, R"(    <expect result="crashed" vm-gpu="none"/>)"}}));
+  ASSERT_TRUE(ok.has_value()) << toString(ok.error());
+  EXPECT_TRUE(ok->scenarios[0].steps[1].expect.crashed);
+  EXPECT_FALSE(ok->scenarios[0].steps[1].expect.ok.has_value());
+  for (const char* also :
+       {R"(error="gpu-not-found")", R"(method="None")", R"(warning="mitigation-driver-missing")"}) {
+    EXPECT_THAT(errorLines(withLines(
+                    {{5, crash}, {9, fmt::format(R"(    <expect result="crashed" {}/>)", also)}})),
+                ElementsAre(9))
+        << also;
+  }
 }
 
 TEST(LoaderErrorTest, UnknownElement) {
