@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs missing dependencies, configures once (CMake + Ninja) and builds incrementally.
+# Installs missing dependencies, configures once (CMake + Ninja) and builds incrementally:
+# everything, or only the targets named (scripts/build.sh hil builds the command line alone).
 # Environment:
 #   HIL_BUILD_DIR   build folder, relative to the repository root or absolute (default: build)
 #   HIL_BUILD_TYPE  CMAKE_BUILD_TYPE (default: RelWithDebInfo)
@@ -27,4 +28,8 @@ if [[ ! -f "$dir/build.ninja" || ! -f "$stamp" || "$(<"$stamp")" != "$wanted" ]]
   printf '%s\n' "$wanted" >"$stamp"
 fi
 
-cmake --build "$dir" --parallel "$(nproc)"
+targets=()
+if (($# > 0)); then
+  targets=(--target "$@")
+fi
+cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds (scripts/build.sh) and runs the scenario library against the simulated backend,
-# writing JUnit XML, then certifies that run against scenarios/policies/release.xml (an HTML
-# report and an XML certificate beside the JUnit). Arguments go to `hil run` before the scenario
-# folder:
+# Builds what the demo needs (hil alone: scripts/build.sh hil) and runs the scenario library
+# against the simulated backend, writing JUnit XML, then certifies that run against
+# scenarios/policies/release.xml (an HTML report and an XML certificate beside the JUnit). The
+# reports go to out/ (HIL_OUT_DIR moves them), outside CMake's build folder. Arguments go to
+# `hil run` before the scenario folder:
 #   scripts/demo.sh --jobs 2
 # Exits non-zero when the run or the certification fails (the run's status first).
 set -euo pipefail
@@ -10,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-"$root/scripts/build.sh"
+"$root/scripts/build.sh" hil
 
 dir="${HIL_BUILD_DIR:-build}"
 if [[ "$dir" != /* ]]; then
@@ -19,14 +20,14 @@ fi
 
 hil="$dir/hil"
 
-reports="$dir/reports"
+# Paths as the user would type them: relative to the repository root when they are inside it.
+reports="${HIL_OUT_DIR:-out}"
 junit="$reports/demo-junit.xml"
 mkdir -p "$reports"
 
 rm -f "$junit" # never certify an older run's results
 status=0
-"$hil" run --backend sim --junit "$junit" "$@" scenarios || status=$?
-echo "JUnit XML: $junit"
+"$hil" run --backend sim --junit "$junit" "$@" scenarios || status=$? # it says where it wrote
 
 # Certify the run against the project's release policy (exit 0 certified, 1 not, 2 bad input).
 html="$reports/certification.html"
