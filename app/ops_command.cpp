@@ -17,7 +17,8 @@ public:
     for (const auto& op : platform::allOperations()) {
       fmt::print("{:<44} {:<9} {}\n", op.name, op.mutating ? "mutating" : "query", op.real);
     }
-    fmt::print("\nFault kinds: error (operation-failed), hang (timeout), crash (the process stops "
+    fmt::print("\nFault kinds: error (operation-failed; vm-start-failed at hyperv.start-vm, as a "
+               "real Start-VM failure reads), hang (timeout), crash (the process stops "
                "there; when=\"before|after\" the operation took effect).\n"
                "<fault op=\"NAME\" kind=\"error|hang|crash\" occurrence=\"N\" when=\"before\"/> "
                "inside <host>, or hil run --fault NAME:N:KIND.\n");

@@ -232,16 +232,31 @@ void requireAnsweringShell(real_hw::ShellSession& shell, const real_hw::Rig& rig
                              rig.file, argv, why)};
 }
 
+/// Will the rig run any selected scenario (rather than skip it for a GPU or edition it lacks)?
+bool anyRunsOn(const real_hw::Rig& rig, const std::vector<runner::SuiteInput>& suites,
+               const std::vector<std::string>& filters) {
+  for (const auto& suite : suites) {
+    for (const auto& s : suite.file.scenarios) {
+      if (runner::matchesFilter(s, filters) && !real_hw::rigMismatch(rig, s)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 /// The backends a run may use; run() picks the one the options name.
 class Backends {
 public:
-  Backends(const RunArgs& args, const data::GpuCatalog& catalog, Clock& clock) : sim_(catalog) {
+  Backends(const RunArgs& args, const data::GpuCatalog& catalog,
+           const std::vector<runner::SuiteInput>& suites, Clock& clock)
+      : sim_(catalog) {
     if (!args.state.empty()) {
       openStateDir(args, catalog);
     } else if (args.backend == "replay") {
       replay_.emplace(args.transcripts, replayClock_);
     } else if (args.backend == "real") {
-      openRig(args, catalog, clock);
+      openRig(args, catalog, suites, clock);
     }
   }
 
@@ -287,7 +302,8 @@ private:
     });
   }
 
-  void openRig(const RunArgs& args, const data::GpuCatalog& catalog, Clock& clock) {
+  void openRig(const RunArgs& args, const data::GpuCatalog& catalog,
+               const std::vector<runner::SuiteInput>& suites, Clock& clock) {
     auto text = runner::readFileIfExists(args.rig);
     if (!text || !*text) {
       throw BadInput{fmt::format("--rig {}: cannot read the file", args.rig)};
@@ -303,7 +319,9 @@ private:
     }
     auto shell = real_hw::openPersistentShell(rig->shell, real_hw::ShellDialect::PowerShell,
                                               sessionMarker());
-    requireAnsweringShell(*shell, *rig);
+    if (anyRunsOn(*rig, suites, args.filters)) { // a run that skips everything reaches nothing
+      requireAnsweringShell(*shell, *rig);
+    }
     real_.emplace(std::move(*rig), std::move(shell), clock, args.record);
     if (data::RulesProfile::builtin(args.rules)) {
       real_->setStandInRules(args.rules);
@@ -391,7 +409,7 @@ public:
     requireSelection(suites, args.filters);
     SteadyClock clock;
     UtcClock rigClock; // a rig's logs carry the date and time, to line up with the host's
-    Backends backendChoice{args, catalog, rigClock};
+    Backends backendChoice{args, catalog, suites, rigClock};
     const auto& backends = backendChoice.selected();
     runner::Runner runner{backends, catalog, rules, builtins, clock};
     runner::RunOptions options;
