@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include "app/command.h"
 #include "app/version.h"
+#include "framework/runner/state_dir.h"
 #include "reports/certify.h"
 #include "reports/junit_writer.h"
 
@@ -81,6 +83,49 @@ std::vector<runner::SuiteInput> loadOrThrow(const std::vector<std::string>& path
                    fmt::format("{} problem(s); nothing was run", loaded.error().size())};
   }
   return std::move(*loaded);
+}
+
+real_hw::Rig loadRig(const std::string& path, const data::GpuCatalog& catalog) {
+  auto text = runner::readFileIfExists(path);
+  if (!text || !*text) {
+    throw BadInput{fmt::format("--rig {}: cannot read the file", path)};
+  }
+  auto rig = real_hw::parseRig(std::move(**text), path, catalog);
+  if (!rig) {
+    throw BadInput{toString(rig.error())};
+  }
+  return std::move(*rig);
+}
+
+namespace {
+
+/// A marker nobody can guess for a shell session's frames (the one place true randomness is
+/// read: it never reaches a report).
+std::string sessionMarker() {
+  std::random_device device;
+  return fmt::format("__hil_{:08x}{:08x}", device(), device());
+}
+
+} // namespace
+
+std::unique_ptr<real_hw::ShellSession> openRigShell(const real_hw::Rig& rig, bool probe) {
+  auto shell =
+      real_hw::openPersistentShell(rig.shell, real_hw::ShellDialect::PowerShell, sessionMarker());
+  if (!probe) {
+    return shell;
+  }
+  const auto reply = shell->run("'hil-ready'", std::chrono::seconds(rig.deadlineSeconds));
+  if (reply && reply->succeeded && reply->out.find("hil-ready") != std::string::npos) {
+    return shell;
+  }
+  std::string argv;
+  for (const auto& arg : rig.shell) {
+    argv += argv.empty() ? arg : " " + arg;
+  }
+  const std::string why = !reply ? reply.error().describe()
+                                 : fmt::format("it answered {:?} {:?}", reply->out, reply->err);
+  throw BadInput{fmt::format("{}: the rig's shell does not answer ({}): {}; nothing was run",
+                             rig.file, argv, why)};
 }
 
 runner::Runner::Progress terminalProgress() {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,8 @@
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
 #include "framework/runner/runner.h"
+#include "real_hw/rig.h"
+#include "real_hw/shell_session.h"
 
 namespace hil::app {
 
@@ -34,6 +37,14 @@ public:
 /// The scenario files in `paths` (files or folders); BadInput listing every problem.
 [[nodiscard]] std::vector<runner::SuiteInput> loadOrThrow(const std::vector<std::string>& paths,
                                                           const data::GpuCatalog& catalog);
+
+/// The rig file at `path`, checked against the catalog; BadInput with every problem.
+[[nodiscard]] real_hw::Rig loadRig(const std::string& path, const data::GpuCatalog& catalog);
+/// The rig's long-lived PowerShell session. With `probe`, it must answer one word first: a shell
+/// that cannot start (a wrong path, ssh refused or unresolved, a missing key) is BadInput with
+/// the reason, before anything runs.
+[[nodiscard]] std::unique_ptr<real_hw::ShellSession> openRigShell(const real_hw::Rig& rig,
+                                                                  bool probe = true);
 
 /// Watches a run on a terminal; stays quiet in CI logs.
 [[nodiscard]] runner::Runner::Progress terminalProgress();

@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include "app/command.h"
+#include "app/common.h"
 #include "framework/core/log.h"
 #include "framework/flows/recovery.h"
 #include "framework/runner/state_dir.h"
+#include "real_hw/real_backend.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
 
@@ -18,13 +20,21 @@ public:
   explicit RecoverCommand(CLI::App& app)
       : Command(app.add_subcommand("recover", "Roll back a flow a crash interrupted, from the "
                                               "journal in a state folder")) {
-    command_->add_option("--backend", backend_, "sim")->check(CLI::IsMember({"sim"}));
+    command_
+        ->add_option("--backend", backend_,
+                     "sim (the simulated host kept in the state folder), or real (the host of "
+                     "--rig)")
+        ->check(CLI::IsMember({"sim", "real"}));
+    command_->add_option("--rig", rig_, "With --backend real: the rig file of the interrupted run");
     command_->add_option("--state", state_, "The state folder of `hil run --state`")->required();
   }
 
   int run() const override {
-    if (backend_ != "sim") {
-      throw BadInput{fmt::format("--backend {}: this build has the sim backend only", backend_)};
+    if (backend_ == "real" && rig_.empty()) {
+      throw BadInput{"--backend real needs --rig FILE (the rig whose run was interrupted)"};
+    }
+    if (backend_ == "sim" && !rig_.empty()) {
+      throw BadInput{"--rig goes with --backend real"};
     }
     const auto& state = state_;
     if (std::error_code ec; !std::filesystem::is_directory(state, ec)) {
@@ -32,19 +42,46 @@ public:
                                  "`hil run --state`); nothing was changed",
                                  state)};
     }
-    const auto& catalog = data::GpuCatalog::builtin();
     runner::FileFlowStore store{state};
     auto flowState = store.load();
     if (!flowState) {
       throw BadInput{
           fmt::format("--state {}: {}; nothing was changed", state, flowState.error().describe())};
     }
+    return backend_ == "real" ? recoverRig(store, *flowState) : recoverSimulated(store, *flowState);
+  }
+
+private:
+  /// The rig's own host: the journal's undo steps, applied through the rig's shell.
+  int recoverRig(runner::FileFlowStore& store, const flows::FlowState& flowState) const {
+    if (!flowState.journal || flowState.journal->undo.empty()) {
+      fmt::print("nothing to recover: no unfinished flow in {}\n", state_);
+      return kExitPassed;
+    }
+    const auto& catalog = data::GpuCatalog::builtin();
+    const auto rig = loadRig(rig_, catalog);
+    UtcClock clock;
+    real_hw::RealBackendFactory factory{rig, openRigShell(rig), clock};
+    auto host = factory.attach(flowState.journal->vm);
+    Log log{&clock};
+    host->setLog(&log);
+    auto platform = host->platform();
+    auto recovered = flows::recover(platform, store, log);
+    for (const auto& line : log.lines()) {
+      fmt::print("{}\n", line);
+    }
+    return reportRecovery(recovered);
+  }
+
+  int recoverSimulated(runner::FileFlowStore& store, const flows::FlowState& flowState) const {
+    const auto& state = state_;
+    const auto& catalog = data::GpuCatalog::builtin();
     auto host = simulators::StateDirSimFactory::loadHost(state, catalog, 1);
     if (!host) {
       throw BadInput{
           fmt::format("--state {}: {}; nothing was changed", state, host.error().describe())};
     }
-    const bool unfinished = flowState->journal && !flowState->journal->undo.empty();
+    const bool unfinished = flowState.journal && !flowState.journal->undo.empty();
     if (!*host) {
       if (unfinished) {
         throw BadInput{fmt::format("--state {}: a journal but no simulated host ({}); nothing "
@@ -58,7 +95,7 @@ public:
       fmt::print("nothing to recover: no unfinished flow in {}\n", state);
       return kExitPassed;
     }
-    const platform::VmName vm = flowState->journal->vm;
+    const platform::VmName vm = flowState.journal->vm;
     simulators::SimBackend sim{std::move(*host), vm};
     Log log;
     sim.setLog(&log);
@@ -71,6 +108,10 @@ public:
       fmt::print(stderr, "hil: could not keep the host: {}\n", saved.error().describe());
       return kExitFailed;
     }
+    return reportRecovery(recovered);
+  }
+
+  static int reportRecovery(const Result<flows::Recovery>& recovered) {
     if (!recovered) {
       fmt::print(stderr, "hil: {}\n", recovered.error().describe());
       return kExitFailed;
@@ -80,8 +121,8 @@ public:
     return kExitPassed;
   }
 
-private:
   std::string backend_ = "sim";
+  std::string rig_;
   std::string state_;
 };
 

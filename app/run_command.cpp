@@ -3,10 +3,10 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -178,16 +178,9 @@ int printWarnings(const runner::RunReport& report) {
   return warned;
 }
 
-/// A marker nobody can guess for a shell session's frames (the one place true randomness is
-/// read: it never reaches a report).
-std::string sessionMarker() {
-  std::random_device device;
-  return fmt::format("__hil_{:08x}{:08x}", device(), device());
-}
-
 void checkBackendOptions(const RunArgs& args) {
-  if (args.backend != "sim" && !args.state.empty()) {
-    throw BadInput{"--state belongs to the sim backend: a real host keeps its own state"};
+  if (args.backend == "replay" && !args.state.empty()) {
+    throw BadInput{"--state keeps a journal of what a run changes: a replay changes nothing"};
   }
   if (args.backend == "replay" && !args.faults.empty()) {
     throw BadInput{"--fault belongs to the sim backend and stand-in rigs: a replay answers as "
@@ -215,21 +208,23 @@ void checkBackendOptions(const RunArgs& args) {
   }
 }
 
-/// A rig whose shell cannot start (a wrong path, ssh refused or unreachable, a missing key)
-/// would fail every step of every scenario: the run stops before the first, with the reason.
-void requireAnsweringShell(real_hw::ShellSession& shell, const real_hw::Rig& rig) {
-  const auto reply = shell.run("'hil-ready'", std::chrono::seconds(rig.deadlineSeconds));
-  if (reply && reply->succeeded && reply->out.find("hil-ready") != std::string::npos) {
-    return;
-  }
-  std::string argv;
-  for (const auto& arg : rig.shell) {
-    argv += argv.empty() ? arg : " " + arg;
-  }
-  const std::string why = !reply ? reply.error().describe()
-                                 : fmt::format("it answered {:?} {:?}", reply->out, reply->err);
-  throw BadInput{fmt::format("{}: the rig's shell does not answer ({}): {}; nothing was run",
-                             rig.file, argv, why)};
+/// The command that finishes an interrupted flow of this run's state folder.
+std::string recoverCommand(const RunArgs& args) {
+  return args.backend == "real"
+             ? fmt::format("hil recover --backend real --rig {} --state {}", args.rig, args.state)
+             : fmt::format("hil recover --backend sim --state {}", args.state);
+}
+
+/// With a journal on disk, a crash ends the process, as a power loss would: no rollback runs,
+/// and the journal is there for `hil recover`.
+[[noreturn]] void stopAtCrash(const SimulatedCrash& crash, const std::string& recover) {
+  std::fflush(stdout);
+  fmt::print(stderr,
+             "hil: simulated crash at {} #{} ({} it took effect): the process stops here.\n"
+             "Recover with: {}\n",
+             crash.op, crash.occurrence, crash.after ? "after" : "before", recover);
+  std::fflush(stderr);
+  std::_Exit(kExitCrashed); // no destructors, no rollback
 }
 
 /// Will the rig run any selected scenario (rather than skip it for a GPU or edition it lacks)?
@@ -252,7 +247,10 @@ public:
            const std::vector<runner::SuiteInput>& suites, Clock& clock)
       : sim_(catalog) {
     if (!args.state.empty()) {
-      openStateDir(args, catalog);
+      openJournal(args);
+    }
+    if (args.backend == "sim" && !args.state.empty()) {
+      openSimulatedHost(args, catalog);
     } else if (args.backend == "replay") {
       replay_.emplace(args.transcripts, replayClock_);
     } else if (args.backend == "real") {
@@ -275,7 +273,13 @@ public:
   [[nodiscard]] flows::FlowStore* store() { return store_ ? &*store_ : nullptr; }
 
 private:
-  void openStateDir(const RunArgs& args, const data::GpuCatalog& catalog) {
+  /// The flows' journal in the state folder, for the simulator and for rigs alike; a run does
+  /// not start over an unfinished one.
+  void openJournal(const RunArgs& args) {
+    if (std::error_code ec; !std::filesystem::create_directories(args.state, ec) && ec) {
+      throw BadInput{fmt::format("--state {}: cannot create the folder: {}", args.state,
+                                 ec.message())};
+    }
     store_.emplace(args.state);
     auto flowState = store_->load();
     if (!flowState) {
@@ -283,46 +287,32 @@ private:
     }
     if (flowState->journal && !flowState->journal->undo.empty()) {
       throw BadInput{fmt::format("--state {}: an unfinished {} on VM {} was interrupted; run "
-                                 "`hil recover --backend sim --state {}` first",
+                                 "`{}` first",
                                  args.state, flowState->journal->flow, flowState->journal->vm,
-                                 args.state)};
+                                 recoverCommand(args))};
     }
+  }
+
+  void openSimulatedHost(const RunArgs& args, const data::GpuCatalog& catalog) {
     if (auto host = simulators::StateDirSimFactory::loadHost(args.state, catalog, 1); !host) {
       throw BadInput{fmt::format("--state {}: {}", args.state, host.error().describe())};
     }
-    const auto dir = args.state;
-    state_.emplace(catalog, args.state, [dir](const SimulatedCrash& crash) {
-      std::fflush(stdout);
-      fmt::print(stderr,
-                 "hil: simulated crash at {} #{} ({} it took effect): the process stops here.\n"
-                 "Recover with: hil recover --backend sim --state {}\n",
-                 crash.op, crash.occurrence, crash.after ? "after" : "before", dir);
-      std::fflush(stderr);
-      std::_Exit(kExitCrashed); // no destructors, no rollback: a power loss
-    });
+    const auto recover = recoverCommand(args);
+    state_.emplace(catalog, args.state,
+                   [recover](const SimulatedCrash& crash) { stopAtCrash(crash, recover); });
   }
 
   void openRig(const RunArgs& args, const data::GpuCatalog& catalog,
                const std::vector<runner::SuiteInput>& suites, Clock& clock) {
-    auto text = runner::readFileIfExists(args.rig);
-    if (!text || !*text) {
-      throw BadInput{fmt::format("--rig {}: cannot read the file", args.rig)};
-    }
-    auto rig = real_hw::parseRig(std::move(**text), args.rig, catalog);
-    if (!rig) {
-      throw BadInput{toString(rig.error())};
-    }
-    if (!rig->standin && !args.faults.empty()) {
+    auto rig = loadRig(args.rig, catalog);
+    if (!rig.standin && !args.faults.empty()) {
       throw BadInput{fmt::format("--fault: rig {} is a real host, which fails by itself; faults "
                                  "are injected on the simulator and on stand-in rigs",
                                  args.rig)};
     }
-    auto shell = real_hw::openPersistentShell(rig->shell, real_hw::ShellDialect::PowerShell,
-                                              sessionMarker());
-    if (anyRunsOn(*rig, suites, args.filters)) { // a run that skips everything reaches nothing
-      requireAnsweringShell(*shell, *rig);
-    }
-    real_.emplace(std::move(*rig), std::move(shell), clock, args.record);
+    // A run that skips every scenario reaches nothing, so it does not ask the shell.
+    auto shell = openRigShell(rig, anyRunsOn(rig, suites, args.filters));
+    real_.emplace(std::move(rig), std::move(shell), clock, args.record);
     if (data::RulesProfile::builtin(args.rules)) {
       real_->setStandInRules(args.rules);
     }
@@ -383,7 +373,8 @@ public:
         ->check(CLI::Range(1, 1000000));
     run->add_flag("--verbose,-v", args_.verbose, "Print every scenario's log");
     run->add_option("--state", args_.state,
-                    "Keep the simulated host and the flow journal in DIR across runs");
+                    "Keep the flows' journal in DIR (and, on the simulator, the host), so a run "
+                    "that dies mid-flow can be recovered with hil recover");
     run->add_option("--fault", args_.faults,
                     "Inject OP:OCCURRENCE:KIND (error, hang, crash-before, crash-after) into "
                     "every scenario; expectations then do not apply, the invariants do "
@@ -414,6 +405,11 @@ public:
     runner::Runner runner{backends, catalog, rules, builtins, clock};
     runner::RunOptions options;
     options.store = backendChoice.store();
+    if (args.backend == "real" && !args.state.empty()) {
+      options.onCrash = [recover = recoverCommand(args)](const SimulatedCrash& crash) {
+        stopAtCrash(crash, recover);
+      };
+    }
     options.jobs = args.jobs;
     options.seed = args.seed;
     options.filters = args.filters;

@@ -207,6 +207,16 @@ RealBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t see
                                             clock_, [raw] { return raw->write(); });
 }
 
+std::unique_ptr<runner::Backend> RealBackendFactory::attach(const platform::VmName& vm) const {
+  RealOptions options;
+  options.vm = vm;
+  options.deadline = std::chrono::seconds(rig_.deadlineSeconds);
+  if (rig_.standin) {
+    return std::make_unique<StandInBackend>(*standinShell_, options, rig_.mode, clock_);
+  }
+  return std::make_unique<RealBackend>(*shell_, options, rig_.mode, clock_);
+}
+
 std::string ReplayBackendFactory::transcriptPath(const scenario::Scenario& scenario) const {
   return (std::filesystem::path{dir_} / (scenario.name + ".xml")).string();
 }

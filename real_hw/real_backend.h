@@ -64,6 +64,10 @@ public:
   Result<std::unique_ptr<runner::Backend>>
   create(const scenario::Scenario& scenario, std::uint64_t seed,
          const std::vector<scenario::FaultSpec>& extraFaults) const override;
+  /// The rig's host as it is, its VM `vm`: what `hil recover --backend real` rolls back. A
+  /// stand-in rig's host is the one in its state folder (the rig file's <standin state>),
+  /// never reset.
+  [[nodiscard]] std::unique_ptr<runner::Backend> attach(const platform::VmName& vm) const;
 
 private:
   Rig rig_;

@@ -425,6 +425,9 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
       }
       violated(step.line, flows::checkStep(original, before, host.snapshot(), record));
     } catch (const SimulatedCrash& crash) {
+      if (options.onCrash) {
+        options.onCrash(crash);
+      }
       // The process died mid-flow: no rollback ran. A new process recovers from the journal,
       // as `hil recover` would; the scenario goes on in that process.
       log.add(fmt::format("crash at {} #{} ({} it took effect): the flow is gone; recovering "
@@ -543,7 +546,8 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
       const auto& job = jobs[i];
       const auto& suite = suites[job.suite].suite;
       const auto seed = scenarioSeed(options.seed, suite, job.scenario->name);
-      const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store};
+      const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store,
+                                            nullptr, options.onCrash};
       results[i] = runScenario(*job.scenario, suite, seed, scenarioOptions);
       for (int r = 1; r < options.repeat; ++r) {
         auto again = runScenario(*job.scenario, suite, seed, scenarioOptions);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "framework/core/clock.h"
+#include "framework/core/crash.h"
 #include "framework/core/diagnostic.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
@@ -45,6 +46,9 @@ struct RunOptions {
   flows::FlowStore* store{nullptr};          // shared journal store (a state folder; jobs 1)
   int shardIndex{0}; // run only the scenarios of shard shardIndex of shardCount (see inShard)
   int shardCount{1};
+  /// Called when a crash fault stops a flow, before anything recovers from it: a run whose
+  /// journal lives on disk ends the process here, as a power loss would (not called in a sweep).
+  std::function<void(const SimulatedCrash&)> onCrash{};
 };
 
 /// Is the scenario in shard `index` of `count` (0 <= index < count)? The shard is
@@ -61,6 +65,7 @@ struct ScenarioOptions {
   flows::FlowStore* store = nullptr; // null: a fresh in-memory store for this run
   /// Filled with every operation the run performed, with occurrence numbers (for a sweep).
   std::vector<std::pair<std::string, int>>* reached = nullptr;
+  std::function<void(const SimulatedCrash&)> onCrash{}; // RunOptions::onCrash
 };
 
 /// The seed one scenario runs with: derived from the run's seed and the scenario's identity,
