@@ -9,21 +9,8 @@ hil=$1
 scenarios=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-checked=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f "$work/out" ]] && cat "$work/out" >&2
-  exit 1
-}
-
-expect_exit() { # expected-status description command...
-  local want=$1 what=$2 status=0
-  shift 2
-  "$@" >"$work/out" 2>&1 || status=$?
-  [[ $status -eq $want ]] || fail "$what: exited $status, expected $want"
-  checked=$((checked + 1))
-}
+# shellcheck source=tests/cli/expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 
 expect_output() { # description extended-regex
   grep -Eq -- "$2" "$work/out" || fail "$1: no line matches /$2/"
