@@ -404,13 +404,15 @@ TEST_F(SshSessionTest, ARemoteCommandPastItsDeadlineDoesNotChangeTheHostAfterwar
 
 TEST_F(SshSessionTest, ADeadlineShorterThanTheRoundTripStillLeavesNothingRunning) {
   // The frame may reach the remote shell after the session gave up on it; the shell's pid is
-  // known from its handshake all the same, and the next shell stops it.
+  // known from its handshake all the same, and the next shell stops it. The command's sleep
+  // leaves that next shell (a new ssh connection and a new pwsh, slow on a loaded machine) far
+  // more time than it needs, so only a shell that is never stopped writes the marker.
   const auto marker = sshd.file("marker");
   const auto start = SteadyClock::now();
   const auto error =
-      runFailing(fmt::format("Start-Sleep 4; Set-Content -Path {} -Value x", ps(marker)), 1ms);
+      runFailing(fmt::format("Start-Sleep 15; Set-Content -Path {} -Value x", ps(marker)), 1ms);
   EXPECT_EQ(error.code, ErrorCode::Timeout) << error.describe();
-  std::this_thread::sleep_until(start + 7s);
+  std::this_thread::sleep_until(start + 18s);
   EXPECT_FALSE(std::filesystem::exists(marker));
   EXPECT_EQ(run("[Console]::Out.Write('ok')").out, "ok");
 }
