@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "framework/core/error.h"
 #include "framework/core/xml.h"
 #include "reports/junit_reader.h"
 #include "reports/junit_writer.h"
@@ -200,6 +201,51 @@ std::string describeSelection(const Requirement& r) {
   return text;
 }
 
+std::string shortTechnique(const std::string& technique) {
+  if (technique == "DirectDeviceAssignment" || technique == "DDA") {
+    return "DDA";
+  }
+  if (technique == "ParaVirtualization" || technique == "GPU-PV") {
+    return "GPU-PV";
+  }
+  return technique;
+}
+
+/// One deploy's outcome from single (not joined) values of technique, deploy-error and
+/// passthrough.
+DeployOutcome singleOutcome(const std::string& technique, const std::string& error,
+                            const std::optional<std::string>& passthrough) {
+  DeployOutcome outcome;
+  if (!error.empty()) {
+    outcome.error = error;
+    const auto code = parseErrorCode(error);
+    if (!code) {
+      outcome.kind = DeployKind::DeployError;
+      outcome.label = "deploy error: " + error;
+    } else if (*code <= ErrorCode::DriverMissing) { // the prerequisite codes (error.h)
+      outcome.kind = DeployKind::Refused;
+      outcome.label = "refused: " + error;
+    } else {
+      outcome.kind = DeployKind::RolledBack;
+      outcome.label = "rolled back: " + error;
+    }
+    return outcome;
+  }
+  if (technique == "auto" ||
+      ((technique == "None" || technique == "none") && passthrough && *passthrough != "None")) {
+    outcome.kind = DeployKind::NotConfigured;
+    outcome.label = "not configured";
+  } else if (technique == "None" || technique == "none") {
+    outcome.kind = DeployKind::Nothing;
+    outcome.label = "None";
+  } else {
+    outcome.kind = DeployKind::Configured;
+    outcome.technique = technique;
+    outcome.label = shortTechnique(technique);
+  }
+  return outcome;
+}
+
 bool counts(Finding finding) {
   return finding == Finding::Passed || finding == Finding::BelowMinimum;
 }
@@ -322,6 +368,56 @@ std::string_view toString(Finding finding) {
   return "unknown";
 }
 
+std::string_view toString(DeployKind kind) {
+  switch (kind) {
+  case DeployKind::Unrecorded:
+    return "unrecorded";
+  case DeployKind::Configured:
+    return "configured";
+  case DeployKind::Nothing:
+    return "nothing";
+  case DeployKind::Refused:
+    return "refused";
+  case DeployKind::RolledBack:
+    return "rolled-back";
+  case DeployKind::DeployError:
+    return "deploy-error";
+  case DeployKind::NotConfigured:
+    return "not-configured";
+  case DeployKind::Merged:
+    break;
+  }
+  return "merged";
+}
+
+DeployOutcome deployOutcomeOf(const CaseResult& result) {
+  const auto technique = result.properties.find("technique");
+  if (technique == result.properties.end() || technique->second.empty()) {
+    return {};
+  }
+  const auto error = property(result, "deploy-error");
+  std::optional<std::string> passthrough;
+  if (const auto it = result.properties.find("passthrough"); it != result.properties.end()) {
+    passthrough = it->second;
+  }
+  const auto techniques = splitMerged(technique->second);
+  const auto errors = splitMerged(error);
+  if (techniques.size() == 1 && errors.size() == 1) {
+    return singleOutcome(technique->second, error, passthrough);
+  }
+  // A suite of several scenarios without their own properties: which did what is lost.
+  DeployOutcome outcome;
+  outcome.kind = DeployKind::Merged;
+  for (const auto& t : techniques) {
+    outcome.label += (outcome.label.empty() ? "" : " | ") + shortTechnique(t);
+  }
+  if (!error.empty()) {
+    outcome.error = error;
+    outcome.label += " (deploy-error " + error + ")";
+  }
+  return outcome;
+}
+
 std::string rigClassOf(const CaseResult& result) {
   if (auto rig = property(result, "rig-class"); !rig.empty()) {
     return rig;
@@ -388,7 +484,7 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
         e.warnings = warningsOf(c);
         e.gpu = property(c, "gpu");
         e.windows = property(c, "windows-build");
-        e.technique = property(c, "technique");
+        e.deploy = deployOutcomeOf(c);
       }
     }
     cert.inputs.push_back(std::move(summary));
@@ -504,7 +600,6 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       if (auto it = placed.find(e.scenario); it != placed.end()) {
         e.gpu = it->second->gpu;
         e.windows = it->second->windows;
-        e.technique = it->second->technique;
       }
     }
   }

@@ -40,6 +40,38 @@ struct CertifyInput {
 /// Reads a JUnit file for certification (its SHA-256 is of these bytes); malformed is file:line.
 [[nodiscard]] Parsed<CertifyInput> readCertifyInput(std::string text, std::string path);
 
+/// What a scenario's first deploy did, as its result records it.
+enum class DeployKind {
+  Unrecorded,    // the result names no technique (another tool's JUnit), or there is no result
+  Configured,    // it configured a technique (DDA, GPU-PV)
+  Nothing,       // nothing was asked: no deploy, or passthrough None
+  Refused,       // refused by its prerequisite check (unsupported-edition, ...): nothing changed
+  RolledBack,    // failed after it had started to change the host, which it rolled back
+  DeployError,   // failed with a code gpu-hil does not know
+  NotConfigured, // asked, configured nothing, and the result does not say why
+  Merged,        // a suite's joined values ("A | B"): its scenarios did different things
+};
+
+/// "configured", "nothing", "refused", "rolled-back", "deploy-error", "not-configured",
+/// "merged", "unrecorded"
+[[nodiscard]] std::string_view toString(DeployKind kind);
+
+struct DeployOutcome {
+  DeployKind kind = DeployKind::Unrecorded;
+  std::string technique; // as recorded (DirectDeviceAssignment), for Configured
+  std::string error;     // the error code, for Refused, RolledBack, DeployError
+  std::string label;     // as a matrix cell shows it: "DDA", "GPU-PV", "None",
+                         // "refused: unsupported-edition", "rolled back: operation-failed"; empty
+                         // for Unrecorded
+};
+
+/// Reads the outcome of a result's first deploy from its properties (docs/junit.md): a
+/// deploy-error is a refusal when it is a prerequisite code, else a roll-back; otherwise the
+/// technique it configured (DirectDeviceAssignment is DDA, ParaVirtualization GPU-PV), or None.
+/// Older files' technique mixed the request and the outcome: auto (asked, configured nothing),
+/// None and none read as nothing asked, DDA as DDA.
+[[nodiscard]] DeployOutcome deployOutcomeOf(const runner::CaseResult& result);
+
 /// What certification found for one scenario on one rig class.
 enum class Finding {
   Passed,
@@ -67,7 +99,8 @@ struct Entry {
   std::vector<std::string> warnings;        // warning codes it reported
   std::vector<std::string> requiredBy;      // requirement ids that select the scenario
   std::vector<std::string> smokeBelow;      // smoke checks below the policy's minimum
-  std::string gpu, windows, technique;      // where it sits in the matrix (from any rig class)
+  std::string gpu, windows;                 // where it sits in the matrix (from any rig class)
+  DeployOutcome deploy;                     // what its first deploy did on this rig class
   std::string description;                  // from the scenario library
   std::string scenarioFile;                 // file:line in the scenario library, if known
   int superseded = 0;                       // older results for the same scenario and rig class

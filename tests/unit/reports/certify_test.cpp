@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -328,6 +329,95 @@ TEST(CertifyTest, ASmokeMinimumWithNoFigureIsNotRun) {
   EXPECT_EQ(cert.reasons[0].finding, Finding::NotRun);
   EXPECT_THAT(cert.reasons[0].text,
               HasSubstr("not run: no result from rig class t4-server reports the smoke check"));
+}
+
+DeployOutcome outcomeOf(std::map<std::string, std::string> properties) {
+  CaseResult c;
+  c.properties = std::move(properties);
+  return deployOutcomeOf(c);
+}
+
+TEST(DeployOutcomeTest, ReadsTheTechniqueConfiguredOrTheRefusal) {
+  const auto dda = outcomeOf({{"passthrough", "auto"}, {"technique", "DirectDeviceAssignment"}});
+  EXPECT_EQ(dda.kind, DeployKind::Configured);
+  EXPECT_EQ(dda.technique, "DirectDeviceAssignment");
+  EXPECT_EQ(dda.label, "DDA");
+  EXPECT_EQ(
+      outcomeOf({{"passthrough", "ParaVirtualization"}, {"technique", "ParaVirtualization"}}).label,
+      "GPU-PV");
+
+  const auto home = outcomeOf(
+      {{"passthrough", "auto"}, {"technique", "None"}, {"deploy-error", "unsupported-edition"}});
+  EXPECT_EQ(home.kind, DeployKind::Refused);
+  EXPECT_EQ(home.error, "unsupported-edition");
+  EXPECT_EQ(home.label, "refused: unsupported-edition");
+  EXPECT_EQ(
+      outcomeOf(
+          {{"passthrough", "auto"}, {"technique", "None"}, {"deploy-error", "invalid-request"}})
+          .kind,
+      DeployKind::Refused);
+  EXPECT_EQ(
+      outcomeOf(
+          {{"passthrough", "auto"}, {"technique", "None"}, {"deploy-error", "driver-missing"}})
+          .kind,
+      DeployKind::Refused);
+
+  // After the host had started to change, the flow rolled back.
+  const auto fault = outcomeOf({{"passthrough", "DirectDeviceAssignment"},
+                                {"technique", "None"},
+                                {"deploy-error", "operation-failed"}});
+  EXPECT_EQ(fault.kind, DeployKind::RolledBack);
+  EXPECT_EQ(fault.label, "rolled back: operation-failed");
+  EXPECT_EQ(outcomeOf({{"technique", "None"}, {"deploy-error", "device-busy"}}).kind,
+            DeployKind::RolledBack);
+  const auto unknown = outcomeOf({{"technique", "None"}, {"deploy-error", "cosmic-ray"}});
+  EXPECT_EQ(unknown.kind, DeployKind::DeployError);
+  EXPECT_EQ(unknown.label, "deploy error: cosmic-ray");
+
+  // Nothing asked: a None request, or no deploy at all.
+  const auto none = outcomeOf({{"passthrough", "None"}, {"technique", "None"}});
+  EXPECT_EQ(none.kind, DeployKind::Nothing);
+  EXPECT_EQ(none.label, "None");
+  EXPECT_EQ(outcomeOf({{"technique", "None"}}).kind, DeployKind::Nothing);
+  // Asked, nothing configured and no error: the deploy never finished (a crash).
+  const auto cut = outcomeOf({{"passthrough", "DirectDeviceAssignment"}, {"technique", "None"}});
+  EXPECT_EQ(cut.kind, DeployKind::NotConfigured);
+  EXPECT_EQ(cut.label, "not configured");
+  // Another tool's JUnit says nothing about a deploy.
+  EXPECT_EQ(outcomeOf({{"backend", "pester"}}).kind, DeployKind::Unrecorded);
+  EXPECT_EQ(outcomeOf({{"backend", "pester"}}).label, "");
+}
+
+TEST(DeployOutcomeTest, OlderFilesMixedRequestAndOutcome) {
+  // technique was the configured one on success, else the request; none without a deploy.
+  EXPECT_EQ(outcomeOf({{"technique", "auto"}}).kind, DeployKind::NotConfigured);
+  EXPECT_EQ(outcomeOf({{"technique", "none"}}).label, "None");
+  EXPECT_EQ(outcomeOf({{"technique", "None"}}).label, "None");
+  EXPECT_EQ(outcomeOf({{"technique", "DDA"}}).label, "DDA");
+  EXPECT_EQ(outcomeOf({{"technique", "DDA"}}).kind, DeployKind::Configured);
+}
+
+TEST(DeployOutcomeTest, JoinedValuesOfASuiteAreMerged) {
+  const auto merged = outcomeOf(
+      {{"technique", "DirectDeviceAssignment | None"}, {"deploy-error", "unsupported-edition"}});
+  EXPECT_EQ(merged.kind, DeployKind::Merged);
+  EXPECT_EQ(merged.label, "DDA | None (deploy-error unsupported-edition)");
+}
+
+TEST(CertifyTest, EachEntryKnowsWhatItsDeployDidOnItsRigClass) {
+  auto onRig = result("t4-dda", "t4-server");
+  onRig.properties["deploy-error"] = "device-busy";
+  auto onSim = result("t4-dda");
+  onSim.properties["technique"] = "DirectDeviceAssignment";
+  const auto cert = certify(policy({require("dda", {"dda"}, {"sim", "t4-server"})}),
+                            {input({onSim, onRig})}, library(), kNow);
+  std::map<std::pair<std::string, std::string>, std::string> labels;
+  for (const auto& e : cert.entries) {
+    labels[{e.scenario, e.rigClass}] = e.deploy.label;
+  }
+  EXPECT_EQ(labels.at({"t4-dda", "sim"}), "DDA");
+  EXPECT_EQ(labels.at({"t4-dda", "t4-server"}), "rolled back: device-busy");
+  EXPECT_EQ(labels.at({"t4-dda-warned", "t4-server"}), ""); // not run there: nothing to say
 }
 
 TEST(CertifyTest, ReadsJunitAndHashesItsBytes) {
