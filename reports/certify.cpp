@@ -156,6 +156,14 @@ std::optional<std::pair<double, std::string>> parseFigure(const std::string& tex
 
 std::string number(double value) { return fmt::format("{:g}", value); }
 
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+  std::string text;
+  for (const auto& word : words) {
+    text += text.empty() ? word : std::string{separator} + word;
+  }
+  return text;
+}
+
 std::string where(const std::string& requirement, const std::string& rig) {
   return fmt::format("{} on {}", requirement, rig);
 }
@@ -572,7 +580,7 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       if (age > std::chrono::days{*policy.maxAgeDays}) {
         e.finding = Finding::Stale;
         e.detail =
-            fmt::format("it ran {}, {} day(s) before {}; the policy allows {}",
+            fmt::format("it ran {}, {} day(s) before {}; the policy allows {} day(s)",
                         formatTimestamp(*ran), age.count() / 24, cert.now, *policy.maxAgeDays);
         continue;
       }
@@ -677,15 +685,24 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
             e.finding = Finding::BelowMinimum;
             e.detail = problem;
           }
-          smokeReasons.push_back({"", minimum.check, minimum.rigClass, e.scenario,
-                                  Finding::BelowMinimum, fmt::format("{}: {}", label, problem), i});
+          smokeReasons.push_back({{},
+                                  minimum.check,
+                                  minimum.rigClass,
+                                  e.scenario,
+                                  Finding::BelowMinimum,
+                                  fmt::format("{}: {}", label, problem),
+                                  i});
         }
       }
     }
     if (outcome.figures == 0) {
       outcome.passed = false;
       smokeReasons.push_back(
-          {"", minimum.check, minimum.rigClass, "", Finding::NotRun,
+          {{},
+           minimum.check,
+           minimum.rigClass,
+           "",
+           Finding::NotRun,
            fmt::format("{}: not run: no result from rig class {} reports the smoke check {} "
                        "(the policy wants at least {})",
                        label, minimum.rigClass, minimum.check, wanted),
@@ -694,13 +711,35 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
     cert.smoke.push_back(std::move(outcome));
   }
 
-  // Each requirement on each of its rig classes.
+  // Each requirement on each of its rig classes. A scenario that did not pass there is one
+  // reason, naming every requirement that selects it; stale results are one reason per rig
+  // class, and so are undated ones.
+  std::map<std::size_t, std::size_t> scenarioReason;                // entry -> reason
+  std::map<std::pair<Finding, std::string>, std::size_t> ageReason; // (finding, rig) -> reason
+  std::map<std::size_t, std::vector<std::size_t>> aged;             // reason -> its entries
+  auto reasonFor = [&](auto& slots, const auto& key, Reason reason) -> Reason& {
+    const auto [it, fresh] = slots.try_emplace(key, cert.reasons.size());
+    if (fresh) {
+      cert.reasons.push_back(std::move(reason));
+    }
+    return cert.reasons[it->second];
+  };
+  auto addRequirement = [](Reason& reason, const std::string& id) {
+    if (std::find(reason.requirements.begin(), reason.requirements.end(), id) ==
+        reason.requirements.end()) {
+      reason.requirements.push_back(id);
+    }
+  };
   for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
     const auto& r = policy.requirements[i];
     RequirementOutcome outcome{r.id, r.line, true, selected[i].size(), {}};
     if (selected[i].empty()) {
       outcome.passed = false;
-      cert.reasons.push_back({r.id, "", "", "", Finding::NotRun,
+      cert.reasons.push_back({{r.id},
+                              "",
+                              "",
+                              "",
+                              Finding::NotRun,
                               fmt::format("{}: selects no scenario: nothing in the scenario "
                                           "library or the results matches {}",
                                           r.id, describeSelection(r)),
@@ -718,7 +757,11 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       if (!selected[i].empty() && rigOutcome.results == 0) {
         rigOutcome.passed = false;
         cert.reasons.push_back(
-            {r.id, "", rig, "", Finding::NotRun,
+            {{r.id},
+             "",
+             rig,
+             "",
+             Finding::NotRun,
              fmt::format("{}: not run on {}: none of its {} scenario(s) has a result from rig "
                          "class {}",
                          where(r.id, rig), rig, selected[i].size(), rig),
@@ -726,11 +769,21 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       } else {
         for (const auto at : rigOutcome.entries) {
           const auto& e = cert.entries[at];
-          if (!counts(e.finding)) {
-            rigOutcome.passed = false;
-            cert.reasons.push_back({r.id, "", rig, e.scenario, e.finding,
-                                    fmt::format("{}: {}", where(r.id, rig), findingSentence(e)),
-                                    at});
+          if (counts(e.finding)) {
+            continue;
+          }
+          rigOutcome.passed = false;
+          if (e.finding == Finding::Stale || e.finding == Finding::Undated) {
+            auto& reason = reasonFor(ageReason, std::pair{e.finding, rig},
+                                     {{}, "", rig, "", e.finding, "", at});
+            addRequirement(reason, r.id);
+            auto& entries = aged[static_cast<std::size_t>(&reason - cert.reasons.data())];
+            if (std::find(entries.begin(), entries.end(), at) == entries.end()) {
+              entries.push_back(at);
+            }
+          } else {
+            addRequirement(
+                reasonFor(scenarioReason, at, {{}, "", rig, e.scenario, e.finding, "", at}), r.id);
           }
         }
       }
@@ -739,7 +792,41 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
     }
     cert.requirements.push_back(std::move(outcome));
   }
+  for (std::size_t i = 0; i < cert.reasons.size(); ++i) {
+    auto& reason = cert.reasons[i];
+    if (!reason.text.empty()) {
+      continue;
+    }
+    const auto prefix = where(join(reason.requirements, ", "), reason.rigClass);
+    const auto it = aged.find(i);
+    if (it == aged.end() || it->second.size() == 1) {
+      reason.scenario = cert.entries[*reason.entry].scenario;
+      reason.text = fmt::format("{}: {}", prefix, findingSentence(cert.entries[*reason.entry]));
+      continue;
+    }
+    // Many results too old, or without a date: the oldest (or the first) speaks for them.
+    const auto& entries = it->second;
+    auto oldest = entries.front();
+    for (const auto at : entries) {
+      const auto ran = parseTimestamp(cert.entries[at].timestamp);
+      const auto best = parseTimestamp(cert.entries[oldest].timestamp);
+      if (ran && best && *ran < *best) {
+        oldest = at;
+      }
+    }
+    reason.entry = oldest;
+    const auto& e = cert.entries[oldest];
+    reason.text = reason.finding == Finding::Stale
+                      ? fmt::format("{}: {} results are stale; the oldest, {}: {}", prefix,
+                                    entries.size(), e.scenario, e.detail)
+                      : fmt::format("{}: {} results are undated; the first, {}: {}", prefix,
+                                    entries.size(), e.scenario, e.detail);
+  }
   cert.reasons.insert(cert.reasons.end(), smokeReasons.begin(), smokeReasons.end());
+  // The same sentence twice says nothing more.
+  std::set<std::string> said;
+  std::erase_if(cert.reasons,
+                [&](const Reason& reason) { return !said.insert(reason.text).second; });
   cert.certified = cert.reasons.empty();
   return cert;
 }
@@ -868,8 +955,8 @@ std::string certificateXml(const Certification& cert) {
   auto reasons = root.append_child("reasons");
   for (const auto& reason : cert.reasons) {
     auto node = reasons.append_child("reason");
-    if (!reason.requirement.empty()) {
-      set(node, "requirement", reason.requirement);
+    if (!reason.requirements.empty()) {
+      set(node, "requirements", join(reason.requirements, " "));
     }
     if (!reason.smokeCheck.empty()) {
       set(node, "smoke-check", reason.smokeCheck);

@@ -131,13 +131,13 @@ struct SmokeOutcome {
 
 /// One reason the release is not certified.
 struct Reason {
-  std::string requirement; // its id; empty for a smoke minimum
-  std::string smokeCheck;  // the check, for a smoke minimum
+  std::vector<std::string> requirements; // the ids it concerns; none for a smoke minimum
+  std::string smokeCheck;                // the check, for a smoke minimum
   std::string rigClass;
-  std::string scenario; // empty when the reason is about the whole requirement
+  std::string scenario; // empty when it is about a whole requirement, or many stale results
   Finding finding = Finding::Failed;
   std::string text;                 // the whole sentence, for people
-  std::optional<std::size_t> entry; // into Certification::entries
+  std::optional<std::size_t> entry; // into Certification::entries (the oldest stale one)
 };
 
 struct InputSummary {

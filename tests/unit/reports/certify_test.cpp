@@ -142,7 +142,7 @@ TEST(CertifyTest, AFailedScenarioIsNamedWithItsTypeAndMessage) {
   EXPECT_FALSE(cert.certified);
   ASSERT_EQ(cert.reasons.size(), 1u);
   const auto& reason = cert.reasons[0];
-  EXPECT_EQ(reason.requirement, "dda");
+  EXPECT_EQ(reason.requirements, std::vector<std::string>{"dda"});
   EXPECT_EQ(reason.rigClass, "sim");
   EXPECT_EQ(reason.scenario, "t4-dda");
   EXPECT_EQ(reason.finding, Finding::Failed);
@@ -236,19 +236,85 @@ TEST(CertifyTest, ResultsOlderThanMaxAgeAreStale) {
   const auto fresh = certify(p, {input(allPassing(), "2026-11-21T12:00:00")}, library(), kNow);
   EXPECT_TRUE(fresh.certified) << summaryText(fresh);
 
-  const auto stale = certify(p, {input(allPassing(), "2026-11-17T11:00:00")}, library(), kNow);
-  ASSERT_EQ(stale.reasons.size(), 2u);
-  EXPECT_EQ(stale.reasons[0].finding, Finding::Stale);
-  EXPECT_EQ(stale.reasons[0].text,
+  const auto one = certify(p,
+                           {input({result("t4-dda")}, "2026-11-17T11:00:00", "old.xml"),
+                            input({result("t4-dda-warned")}, kToday)},
+                           library(), kNow);
+  ASSERT_EQ(one.reasons.size(), 1u);
+  EXPECT_EQ(one.reasons[0].finding, Finding::Stale);
+  EXPECT_EQ(one.reasons[0].scenario, "t4-dda");
+  EXPECT_EQ(one.reasons[0].text,
             "dda on sim: t4-dda is stale: it ran 2026-11-17T11:00:00Z, 10 day(s) before "
-            "2026-11-27T12:00:00Z; the policy allows 7");
+            "2026-11-27T12:00:00Z; the policy allows 7 day(s)");
 
   const auto undated = certify(p, {input(allPassing(), "")}, library(), kNow);
-  ASSERT_EQ(undated.reasons.size(), 2u);
+  ASSERT_EQ(undated.reasons.size(), 1u); // one per rig class, not one per scenario
   EXPECT_EQ(undated.reasons[0].finding, Finding::Undated);
+  EXPECT_THAT(undated.reasons[0].text, HasSubstr("dda on sim: 2 results are undated; the first, "
+                                                 "t4-dda: its suite has no timestamp"));
 
   p.maxAgeDays.reset();
   EXPECT_TRUE(certify(p, {input(allPassing(), "")}, library(), kNow).certified);
+}
+
+TEST(CertifyTest, StaleResultsAreOneReasonPerRigClass) {
+  // Two requirements, two rig classes, every result old: one reason on each rig class, with
+  // the oldest result and the policy's max age, naming both requirements.
+  auto p = policy({require("dda", {"dda"}, {"sim", "t4-server"}),
+                   require("gpu-pv", {"gpu-pv"}, {"sim", "t4-server"})});
+  p.maxAgeDays = 7;
+  auto rig = allPassing();
+  for (auto& c : rig) {
+    c.properties["rig-class"] = "t4-server";
+  }
+  const auto cert = certify(
+      p,
+      {input({result("t4-dda"), result("t4-dda-warned")}, "2026-11-10T09:00:00", "sim-monday.xml"),
+       input({result("geforce-gpupv")}, "2026-11-03T09:00:00", "sim-older.xml"),
+       input(rig, "2026-11-17T09:00:00", "rig.xml")},
+      library(), kNow);
+  ASSERT_EQ(cert.reasons.size(), 2u) << summaryText(cert);
+  EXPECT_EQ(cert.reasons[0].finding, Finding::Stale);
+  EXPECT_EQ(cert.reasons[0].rigClass, "sim");
+  EXPECT_EQ(cert.reasons[0].requirements, (std::vector<std::string>{"dda", "gpu-pv"}));
+  EXPECT_TRUE(cert.reasons[0].scenario.empty());
+  EXPECT_EQ(
+      cert.reasons[0].text,
+      "dda, gpu-pv on sim: 3 results are stale; the oldest, geforce-gpupv: it ran "
+      "2026-11-03T09:00:00Z, 24 day(s) before 2026-11-27T12:00:00Z; the policy allows 7 day(s)");
+  ASSERT_TRUE(cert.reasons[0].entry);
+  EXPECT_EQ(cert.entries[*cert.reasons[0].entry].scenario, "geforce-gpupv");
+  EXPECT_EQ(cert.reasons[1].rigClass, "t4-server");
+  EXPECT_THAT(cert.reasons[1].text,
+              HasSubstr("dda, gpu-pv on t4-server: 3 results are stale; the oldest, "));
+  EXPECT_THAT(cert.reasons[1].text, HasSubstr("it ran 2026-11-17T09:00:00Z, 10 day(s) before"));
+  // Each scenario still says it is stale where it is listed.
+  EXPECT_FALSE(cert.requirements[0].passed);
+  const auto text = certificateXml(cert);
+  EXPECT_THAT(text, HasSubstr("<scenario name=\"t4-dda\" outcome=\"stale\""));
+}
+
+TEST(CertifyTest, AScenarioThatSeveralRequirementsSelectIsOneReason) {
+  // t4-dda-warned carries both the dda and the warning tags.
+  const auto p = policy(
+      {require("dda", {"dda"}), require("warned", {"warning"}), require("dda-again", {"t4"})});
+  const auto cert = certify(
+      p, {input({result("t4-dda"), failed("t4-dda-warned", "gpu-count", "2 requested, 1 found")})},
+      library(), kNow);
+  ASSERT_EQ(cert.reasons.size(), 1u) << summaryText(cert);
+  EXPECT_EQ(cert.reasons[0].requirements, (std::vector<std::string>{"dda", "warned", "dda-again"}));
+  EXPECT_EQ(cert.reasons[0].text, "dda, warned, dda-again on sim: t4-dda-warned failed: "
+                                  "gpu-count: 2 requested, 1 found");
+  EXPECT_THAT(summaryText(cert), HasSubstr("NOT CERTIFIED: 1 reason(s)"));
+  // Every requirement is still judged on its own.
+  for (const auto& r : cert.requirements) {
+    EXPECT_FALSE(r.passed) << r.id;
+  }
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(certificateXml(cert).c_str()));
+  EXPECT_STREQ(
+      doc.child("certificate").child("reasons").child("reason").attribute("requirements").value(),
+      "dda warned dda-again");
 }
 
 TEST(CertifyTest, TheNewestResultCountsAndATieTakesTheWorse) {
@@ -319,6 +385,16 @@ TEST(CertifyTest, SmokeFiguresBelowTheMinimumFail) {
       certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})}, library(), kNow);
   ASSERT_EQ(units.reasons.size(), 1u);
   EXPECT_THAT(units.reasons[0].text, HasSubstr("in MB/s, the policy's minimum is in GB/s"));
+}
+
+TEST(CertifyTest, TheSameReasonIsGivenOnce) {
+  // A policy that states one smoke minimum twice (two files joined, say) fails once for it.
+  const SmokeMinimum minimum{"t4-server", "h2d-bandwidth", 10, "GB/s", 5};
+  const auto cert = certify(policy({require("dda", {"dda"})}, {minimum, minimum}),
+                            {input(allPassing())}, library(), kNow);
+  ASSERT_EQ(cert.smoke.size(), 2u);
+  ASSERT_EQ(cert.reasons.size(), 1u) << summaryText(cert);
+  EXPECT_THAT(summaryText(cert), HasSubstr("NOT CERTIFIED: 1 reason(s)"));
 }
 
 TEST(CertifyTest, ASmokeMinimumWithNoFigureIsNotRun) {
