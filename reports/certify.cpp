@@ -254,6 +254,38 @@ DeployOutcome singleOutcome(const std::string& technique, const std::string& err
   return outcome;
 }
 
+/// The values of a build property a result names: a merged suite's joined ones, else its own,
+/// else "unknown". Files from before the run's seed was recorded called the scenario's seed
+/// `seed` and had no `scenario-seed`: their run seed is unknown.
+std::vector<std::string> buildValues(const CaseResult& c, const std::string& name) {
+  const auto value = property(c, name);
+  if (value.empty() || (name == "seed" && !c.properties.contains("scenario-seed"))) {
+    return {"unknown"};
+  }
+  return splitMerged(value);
+}
+
+void addDistinct(std::vector<std::string>& values, const std::vector<std::string>& more) {
+  for (const auto& value : more) {
+    if (std::find(values.begin(), values.end(), value) == values.end()) {
+      values.push_back(value);
+    }
+  }
+}
+
+std::vector<BuildFact> noBuilds() {
+  std::vector<BuildFact> facts;
+  for (const auto& name : buildProperties()) {
+    facts.push_back({name, {}});
+  }
+  return facts;
+}
+
+std::string describeCertifier(const Certifier& certifier) {
+  return fmt::format("hil {}{}", certifier.version.empty() ? "unknown" : certifier.version,
+                     certifier.commit.empty() ? "" : " (git " + certifier.commit + ")");
+}
+
 bool counts(Finding finding) {
   return finding == Finding::Passed || finding == Finding::BelowMinimum;
 }
@@ -376,6 +408,12 @@ std::string_view toString(Finding finding) {
   return "unknown";
 }
 
+const std::vector<std::string>& buildProperties() {
+  static const std::vector<std::string> names = {"hil-version", "hil-commit", "catalog-sha256",
+                                                 "seed", "rules"};
+  return names;
+}
+
 std::string_view toString(DeployKind kind) {
   switch (kind) {
   case DeployKind::Unrecorded:
@@ -438,8 +476,11 @@ std::string rigClassOf(const CaseResult& result) {
 }
 
 Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
-                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now) {
+                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now,
+                      const Certifier& certifier) {
   Certification cert;
+  cert.certifier = certifier;
+  cert.builds = noBuilds();
   cert.policyName = policy.name;
   cert.policyDescription = policy.description;
   cert.policyFile = policy.file;
@@ -467,10 +508,13 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
   std::map<std::pair<std::string, std::string>, Entry> newest;
   std::set<std::string> seenRigs;
   for (const auto& input : inputs) {
-    InputSummary summary{input.path, input.sha256, 0};
+    InputSummary summary{input.path, input.sha256, 0, noBuilds()};
     for (const auto& suite : input.report.suites) {
       for (const auto& c : suite.cases) {
         ++summary.results;
+        for (auto& fact : summary.builds) {
+          addDistinct(fact.values, buildValues(c, fact.property));
+        }
         const auto rig = rigClassOf(c);
         seenRigs.insert(rig);
         auto [it, fresh] = newest.try_emplace({c.name, rig});
@@ -494,6 +538,12 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
         e.windows = property(c, "windows-build");
         e.deploy = deployOutcomeOf(c);
       }
+    }
+    for (std::size_t i = 0; i < summary.builds.size(); ++i) {
+      if (summary.builds[i].values.empty()) { // no result at all
+        summary.builds[i].values.push_back("unknown");
+      }
+      addDistinct(cert.builds[i].values, summary.builds[i].values);
     }
     cert.inputs.push_back(std::move(summary));
   }
@@ -839,6 +889,13 @@ std::string summaryText(const Certification& cert) {
   }
   text += fmt::format("certify: policy {} ({}), {} result(s) from {} file(s), now {}\n",
                       cert.policyName, cert.policyFile, results, cert.inputs.size(), cert.now);
+  std::string builds;
+  for (const auto& fact : cert.builds) {
+    builds +=
+        fmt::format("{}{} {}", builds.empty() ? "" : "; ", fact.property, join(fact.values, ", "));
+  }
+  text += fmt::format("  results of {}\n  certified by {}\n", builds,
+                      describeCertifier(cert.certifier));
   for (const auto& r : cert.requirements) {
     for (const auto& rig : r.rigs) {
       int passed = 0;
@@ -883,6 +940,9 @@ std::string certificateXml(const Certification& cert) {
   auto root = doc.append_child("certificate");
   set(root, "verdict", cert.certified ? "certified" : "not-certified");
   set(root, "time", cert.now);
+  auto by = root.append_child("certified-by");
+  set(by, "hil-version", cert.certifier.version.empty() ? "unknown" : cert.certifier.version);
+  set(by, "hil-commit", cert.certifier.commit.empty() ? "unknown" : cert.certifier.commit);
   auto policy = root.append_child("policy");
   set(policy, "name", cert.policyName);
   set(policy, "path", cert.policyFile);
@@ -890,12 +950,21 @@ std::string certificateXml(const Certification& cert) {
   if (cert.maxAgeDays) {
     set(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
   }
+  auto builds = [&](pugi::xml_node node, const std::vector<BuildFact>& facts) {
+    for (const auto& fact : facts) {
+      for (const auto& value : fact.values) {
+        node.append_child(fact.property.c_str()).text().set(sanitizeXmlText(value).c_str());
+      }
+    }
+  };
+  builds(root.append_child("builds"), cert.builds);
   auto inputs = root.append_child("inputs");
   for (const auto& input : cert.inputs) {
     auto node = inputs.append_child("input");
     set(node, "path", input.path);
     set(node, "sha256", input.sha256);
     set(node, "results", std::to_string(input.results));
+    builds(node, input.builds);
   }
   for (const auto& r : cert.requirements) {
     auto node = root.append_child("requirement");

@@ -140,10 +140,28 @@ struct Reason {
   std::optional<std::size_t> entry; // into Certification::entries (the oldest stale one)
 };
 
+/// The distinct values of one property that names the build behind results (hil-version, ...),
+/// in the order first found; "unknown" stands for results without it.
+struct BuildFact {
+  std::string property;
+  std::vector<std::string> values;
+};
+
+/// The properties that name what produced a result (docs/junit.md), in this order:
+/// hil-version, hil-commit, catalog-sha256, seed, rules.
+[[nodiscard]] const std::vector<std::string>& buildProperties();
+
+/// The hil that certifies: reports/ does not know its own version, the command passes it.
+struct Certifier {
+  std::string version;
+  std::string commit; // empty: not built from a git checkout
+};
+
 struct InputSummary {
   std::string path;
   std::string sha256;
   int results = 0;
+  std::vector<BuildFact> builds; // one per buildProperties(), in that order
 };
 
 struct Certification {
@@ -153,6 +171,8 @@ struct Certification {
   std::string policySha256;
   std::optional<int> maxAgeDays;
   std::string now; // formatTimestamp of the clock given
+  Certifier certifier;
+  std::vector<BuildFact> builds; // every input's, one per buildProperties(), in that order
   bool certified = false;
   std::vector<InputSummary> inputs;
   std::vector<std::string> rigClasses; // the policy's, then any others the results came from
@@ -169,17 +189,21 @@ struct Certification {
 /// Judges the results against the policy. For each scenario and rig class the newest result
 /// counts (by its suite's timestamp; on a tie, the worse outcome). A warning is accepted when the
 /// policy, or a requirement selecting that scenario, says warnings="pass". `now` decides what is
-/// stale. Pure: the same inputs give the same certification.
+/// stale; `certifier` is recorded as the hil that certified. Pure: the same inputs give the same
+/// certification.
 [[nodiscard]] Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
                                     const std::vector<ScenarioInfo>& library,
-                                    std::chrono::sys_seconds now);
+                                    std::chrono::sys_seconds now, const Certifier& certifier);
 
-/// A readable summary: one line per requirement and rig class, then the verdict and reasons.
+/// A readable summary: the builds certified, one line per requirement and rig class, then the
+/// verdict and reasons.
 [[nodiscard]] std::string summaryText(const Certification& certification);
 
-/// The machine-readable certificate (XML): policy name, path and SHA-256, each input's path and
-/// SHA-256, the verdict, the time, each requirement's outcome per rig class with its failing
-/// scenarios, each smoke minimum, and every reason.
+/// The machine-readable certificate (XML): the hil that certified, policy name, path and
+/// SHA-256, the builds certified (every hil-version, hil-commit, catalog-sha256, seed and rules
+/// profile the results name), each input's path and SHA-256 with its own, the verdict, the time,
+/// each requirement's outcome per rig class with its failing scenarios, each smoke minimum, and
+/// every reason.
 [[nodiscard]] std::string certificateXml(const Certification& certification);
 
 } // namespace hil::reports

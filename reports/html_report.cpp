@@ -347,6 +347,16 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
   return text;
 }
 
+/// "hil-version 0.1.0 · hil-commit 2f1c0d4 · ...": what names the builds behind results.
+std::string buildFacts(const std::vector<BuildFact>& facts) {
+  std::string text;
+  for (const auto& fact : facts) {
+    text += fmt::format("{}{} <span class=\"mono\">{}</span>", text.empty() ? "" : " \xc2\xb7 ",
+                        esc(fact.property), esc(join(fact.values, ", ")));
+  }
+  return text;
+}
+
 void verdict(std::string& out, const Certification& cert) {
   const auto klass = cert.certified ? "certified" : "not-certified";
   int results = 0;
@@ -397,11 +407,20 @@ void verdict(std::string& out, const Certification& cert) {
   if (!cert.policyDescription.empty()) {
     out += fmt::format("<dt>Purpose</dt><dd>{}</dd>\n", esc(cert.policyDescription));
   }
+  out += fmt::format("<dt>Builds certified</dt><dd class=\"builds\">{}</dd>\n",
+                     buildFacts(cert.builds));
   for (const auto& input : cert.inputs) {
     out += fmt::format("<dt>Results</dt><dd><span class=\"mono\">{}</span> ({} result(s))<br>"
-                       "SHA-256 <span class=\"mono\">{}</span></dd>\n",
-                       esc(input.path), input.results, esc(input.sha256));
+                       "SHA-256 <span class=\"mono\">{}</span>{}</dd>\n",
+                       esc(input.path), input.results, esc(input.sha256),
+                       cert.inputs.size() > 1 ? "<br>" + buildFacts(input.builds) : std::string{});
   }
+  out += fmt::format(
+      "<dt>Certified by</dt><dd>hil {}{}</dd>\n",
+      esc(cert.certifier.version.empty() ? "unknown" : cert.certifier.version),
+      cert.certifier.commit.empty()
+          ? std::string{}
+          : fmt::format(" (git <span class=\"mono\">{}</span>)", esc(cert.certifier.commit)));
   out += fmt::format("<dt>Certified at</dt><dd>{}{}</dd>\n", esc(cert.now),
                      cert.maxAgeDays
                          ? fmt::format(" (results may be at most {} day(s) old)", *cert.maxAgeDays)

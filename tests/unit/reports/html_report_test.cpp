@@ -14,6 +14,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const auto kNow = *parseTimestamp("2026-11-27T12:00:00");
+const Certifier kCertifier{"0.2.0", "2f1c0d4"};
 
 CaseResult result(std::string name, std::string gpu, std::string windows, std::string technique,
                   CaseStatus status = CaseStatus::Passed) {
@@ -78,7 +79,8 @@ Policy policy(std::vector<std::string> rigs = {"sim"}) {
 }
 
 std::string report(std::vector<CaseResult> cases, std::vector<std::string> rigs = {"sim"}) {
-  return htmlReport(certify(policy(std::move(rigs)), {input(std::move(cases))}, {}, kNow));
+  return htmlReport(
+      certify(policy(std::move(rigs)), {input(std::move(cases))}, {}, kNow, kCertifier));
 }
 
 std::vector<CaseResult> twoRows() {
@@ -253,7 +255,7 @@ TEST(HtmlReportTest, EscapesEverythingItShows) {
   hostile.skipReason = "<i>";
   auto p = policy();
   p.name = "<policy & \"name\">";
-  const auto html = htmlReport(certify(p, {input({hostile})}, {}, kNow));
+  const auto html = htmlReport(certify(p, {input({hostile})}, {}, kNow, kCertifier));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("<img")));
   EXPECT_THAT(html, Not(HasSubstr("<b>")));
@@ -263,6 +265,28 @@ TEST(HtmlReportTest, EscapesEverythingItShows) {
   EXPECT_THAT(html, HasSubstr("&lt;policy &amp; &quot;name&quot;&gt;"));
   EXPECT_THAT(html, HasSubstr("\\x1b[31mred\\x1b[0m &amp; done"));
   EXPECT_THAT(html, HasSubstr("data-outcome=\"auto&#39;\">auto&#39; "));
+}
+
+TEST(HtmlReportTest, TheHeaderNamesTheBuildsCertifiedAndTheCertifier) {
+  auto c = result("t4", "tesla-t4", "server 17763", "DirectDeviceAssignment");
+  c.properties["hil-version"] = "0.1.0";
+  c.properties["hil-commit"] = "b8ccf1a";
+  c.properties["catalog-sha256"] = "c0ffee";
+  c.properties["seed"] = "42";
+  c.properties["scenario-seed"] = "1234567";
+  c.properties["rules"] = "eflow-current";
+  const auto html = report({c});
+  const auto header = html.substr(0, html.find("</header>"));
+  EXPECT_THAT(header,
+              HasSubstr("<dt>Builds certified</dt><dd class=\"builds\">hil-version <span "
+                        "class=\"mono\">0.1.0</span> \xc2\xb7 hil-commit <span class=\"mono\">"
+                        "b8ccf1a</span> \xc2\xb7 catalog-sha256 <span class=\"mono\">c0ffee</span>"
+                        " \xc2\xb7 seed <span class=\"mono\">42</span> \xc2\xb7 rules <span "
+                        "class=\"mono\">eflow-current</span></dd>"));
+  EXPECT_THAT(header, HasSubstr("<dt>Certified by</dt><dd>hil 0.2.0 (git <span class=\"mono\">"
+                                "2f1c0d4</span>)</dd>"));
+  // Results that do not name their build say so.
+  EXPECT_THAT(report(twoRows()), HasSubstr("hil-version <span class=\"mono\">unknown</span>"));
 }
 
 TEST(HtmlReportTest, IsSelfContained) {
