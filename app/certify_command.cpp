@@ -5,6 +5,7 @@
 
 #include "app/command.h"
 #include "app/common.h"
+#include "app/version.h"
 #include "framework/runner/state_dir.h"
 #include "reports/certify.h"
 #include "reports/html_report.h"
@@ -109,7 +110,8 @@ public:
       }
       now = *given;
     }
-    const auto certification = reports::certify(*policy, inputs, library, now);
+    const auto certification =
+        reports::certify(*policy, inputs, library, now, reports::Certifier{kVersion, kCommit});
     fmt::print("{}", reports::summaryText(certification));
     writeReport(args.html, reports::htmlReport(certification), "HTML report");
     writeReport(args.out, reports::certificateXml(certification), "Certificate");

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "framework/core/error.h"
 #include "framework/core/xml.h"
 #include "reports/junit_reader.h"
 #include "reports/junit_writer.h"
@@ -155,6 +156,14 @@ std::optional<std::pair<double, std::string>> parseFigure(const std::string& tex
 
 std::string number(double value) { return fmt::format("{:g}", value); }
 
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+  std::string text;
+  for (const auto& word : words) {
+    text += text.empty() ? word : std::string{separator} + word;
+  }
+  return text;
+}
+
 std::string where(const std::string& requirement, const std::string& rig) {
   return fmt::format("{} on {}", requirement, rig);
 }
@@ -198,6 +207,83 @@ std::string describeSelection(const Requirement& r) {
     text += "\"";
   }
   return text;
+}
+
+std::string shortTechnique(const std::string& technique) {
+  if (technique == "DirectDeviceAssignment" || technique == "DDA") {
+    return "DDA";
+  }
+  if (technique == "ParaVirtualization" || technique == "GPU-PV") {
+    return "GPU-PV";
+  }
+  return technique;
+}
+
+/// One deploy's outcome from single (not joined) values of technique, deploy-error and
+/// passthrough.
+DeployOutcome singleOutcome(const std::string& technique, const std::string& error,
+                            const std::optional<std::string>& passthrough) {
+  DeployOutcome outcome;
+  if (!error.empty()) {
+    outcome.error = error;
+    const auto code = parseErrorCode(error);
+    if (!code) {
+      outcome.kind = DeployKind::DeployError;
+      outcome.label = "deploy error: " + error;
+    } else if (*code <= ErrorCode::DriverMissing) { // the prerequisite codes (error.h)
+      outcome.kind = DeployKind::Refused;
+      outcome.label = "refused: " + error;
+    } else {
+      outcome.kind = DeployKind::RolledBack;
+      outcome.label = "rolled back: " + error;
+    }
+    return outcome;
+  }
+  if (technique == "auto" ||
+      ((technique == "None" || technique == "none") && passthrough && *passthrough != "None")) {
+    outcome.kind = DeployKind::NotConfigured;
+    outcome.label = "not configured";
+  } else if (technique == "None" || technique == "none") {
+    outcome.kind = DeployKind::Nothing;
+    outcome.label = "None";
+  } else {
+    outcome.kind = DeployKind::Configured;
+    outcome.technique = technique;
+    outcome.label = shortTechnique(technique);
+  }
+  return outcome;
+}
+
+/// The values of a build property a result names: a merged suite's joined ones, else its own,
+/// else "unknown". Files from before the run's seed was recorded called the scenario's seed
+/// `seed` and had no `scenario-seed`: their run seed is unknown.
+std::vector<std::string> buildValues(const CaseResult& c, const std::string& name) {
+  const auto value = property(c, name);
+  if (value.empty() || (name == "seed" && !c.properties.contains("scenario-seed"))) {
+    return {"unknown"};
+  }
+  return splitMerged(value);
+}
+
+void addDistinct(std::vector<std::string>& values, const std::vector<std::string>& more) {
+  for (const auto& value : more) {
+    if (std::find(values.begin(), values.end(), value) == values.end()) {
+      values.push_back(value);
+    }
+  }
+}
+
+std::vector<BuildFact> noBuilds() {
+  std::vector<BuildFact> facts;
+  for (const auto& name : buildProperties()) {
+    facts.push_back({name, {}});
+  }
+  return facts;
+}
+
+std::string describeCertifier(const Certifier& certifier) {
+  return fmt::format("hil {}{}", certifier.version.empty() ? "unknown" : certifier.version,
+                     certifier.commit.empty() ? "" : " (git " + certifier.commit + ")");
 }
 
 bool counts(Finding finding) {
@@ -322,6 +408,62 @@ std::string_view toString(Finding finding) {
   return "unknown";
 }
 
+const std::vector<std::string>& buildProperties() {
+  static const std::vector<std::string> names = {"hil-version", "hil-commit", "catalog-sha256",
+                                                 "seed", "rules"};
+  return names;
+}
+
+std::string_view toString(DeployKind kind) {
+  switch (kind) {
+  case DeployKind::Unrecorded:
+    return "unrecorded";
+  case DeployKind::Configured:
+    return "configured";
+  case DeployKind::Nothing:
+    return "nothing";
+  case DeployKind::Refused:
+    return "refused";
+  case DeployKind::RolledBack:
+    return "rolled-back";
+  case DeployKind::DeployError:
+    return "deploy-error";
+  case DeployKind::NotConfigured:
+    return "not-configured";
+  case DeployKind::Merged:
+    break;
+  }
+  return "merged";
+}
+
+DeployOutcome deployOutcomeOf(const CaseResult& result) {
+  const auto technique = result.properties.find("technique");
+  if (technique == result.properties.end() || technique->second.empty()) {
+    return {};
+  }
+  const auto error = property(result, "deploy-error");
+  std::optional<std::string> passthrough;
+  if (const auto it = result.properties.find("passthrough"); it != result.properties.end()) {
+    passthrough = it->second;
+  }
+  const auto techniques = splitMerged(technique->second);
+  const auto errors = splitMerged(error);
+  if (techniques.size() == 1 && errors.size() == 1) {
+    return singleOutcome(technique->second, error, passthrough);
+  }
+  // A suite of several scenarios without their own properties: which did what is lost.
+  DeployOutcome outcome;
+  outcome.kind = DeployKind::Merged;
+  for (const auto& t : techniques) {
+    outcome.label += (outcome.label.empty() ? "" : " | ") + shortTechnique(t);
+  }
+  if (!error.empty()) {
+    outcome.error = error;
+    outcome.label += " (deploy-error " + error + ")";
+  }
+  return outcome;
+}
+
 std::string rigClassOf(const CaseResult& result) {
   if (auto rig = property(result, "rig-class"); !rig.empty()) {
     return rig;
@@ -334,8 +476,11 @@ std::string rigClassOf(const CaseResult& result) {
 }
 
 Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
-                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now) {
+                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now,
+                      const Certifier& certifier) {
   Certification cert;
+  cert.certifier = certifier;
+  cert.builds = noBuilds();
   cert.policyName = policy.name;
   cert.policyDescription = policy.description;
   cert.policyFile = policy.file;
@@ -363,10 +508,13 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
   std::map<std::pair<std::string, std::string>, Entry> newest;
   std::set<std::string> seenRigs;
   for (const auto& input : inputs) {
-    InputSummary summary{input.path, input.sha256, 0};
+    InputSummary summary{input.path, input.sha256, 0, noBuilds()};
     for (const auto& suite : input.report.suites) {
       for (const auto& c : suite.cases) {
         ++summary.results;
+        for (auto& fact : summary.builds) {
+          addDistinct(fact.values, buildValues(c, fact.property));
+        }
         const auto rig = rigClassOf(c);
         seenRigs.insert(rig);
         auto [it, fresh] = newest.try_emplace({c.name, rig});
@@ -388,8 +536,14 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
         e.warnings = warningsOf(c);
         e.gpu = property(c, "gpu");
         e.windows = property(c, "windows-build");
-        e.technique = property(c, "technique");
+        e.deploy = deployOutcomeOf(c);
       }
+    }
+    for (std::size_t i = 0; i < summary.builds.size(); ++i) {
+      if (summary.builds[i].values.empty()) { // no result at all
+        summary.builds[i].values.push_back("unknown");
+      }
+      addDistinct(cert.builds[i].values, summary.builds[i].values);
     }
     cert.inputs.push_back(std::move(summary));
   }
@@ -476,7 +630,7 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       if (age > std::chrono::days{*policy.maxAgeDays}) {
         e.finding = Finding::Stale;
         e.detail =
-            fmt::format("it ran {}, {} day(s) before {}; the policy allows {}",
+            fmt::format("it ran {}, {} day(s) before {}; the policy allows {} day(s)",
                         formatTimestamp(*ran), age.count() / 24, cert.now, *policy.maxAgeDays);
         continue;
       }
@@ -504,7 +658,6 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       if (auto it = placed.find(e.scenario); it != placed.end()) {
         e.gpu = it->second->gpu;
         e.windows = it->second->windows;
-        e.technique = it->second->technique;
       }
     }
   }
@@ -582,15 +735,24 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
             e.finding = Finding::BelowMinimum;
             e.detail = problem;
           }
-          smokeReasons.push_back({"", minimum.check, minimum.rigClass, e.scenario,
-                                  Finding::BelowMinimum, fmt::format("{}: {}", label, problem), i});
+          smokeReasons.push_back({{},
+                                  minimum.check,
+                                  minimum.rigClass,
+                                  e.scenario,
+                                  Finding::BelowMinimum,
+                                  fmt::format("{}: {}", label, problem),
+                                  i});
         }
       }
     }
     if (outcome.figures == 0) {
       outcome.passed = false;
       smokeReasons.push_back(
-          {"", minimum.check, minimum.rigClass, "", Finding::NotRun,
+          {{},
+           minimum.check,
+           minimum.rigClass,
+           "",
+           Finding::NotRun,
            fmt::format("{}: not run: no result from rig class {} reports the smoke check {} "
                        "(the policy wants at least {})",
                        label, minimum.rigClass, minimum.check, wanted),
@@ -599,13 +761,35 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
     cert.smoke.push_back(std::move(outcome));
   }
 
-  // Each requirement on each of its rig classes.
+  // Each requirement on each of its rig classes. A scenario that did not pass there is one
+  // reason, naming every requirement that selects it; stale results are one reason per rig
+  // class, and so are undated ones.
+  std::map<std::size_t, std::size_t> scenarioReason;                // entry -> reason
+  std::map<std::pair<Finding, std::string>, std::size_t> ageReason; // (finding, rig) -> reason
+  std::map<std::size_t, std::vector<std::size_t>> aged;             // reason -> its entries
+  auto reasonFor = [&](auto& slots, const auto& key, Reason reason) -> Reason& {
+    const auto [it, fresh] = slots.try_emplace(key, cert.reasons.size());
+    if (fresh) {
+      cert.reasons.push_back(std::move(reason));
+    }
+    return cert.reasons[it->second];
+  };
+  auto addRequirement = [](Reason& reason, const std::string& id) {
+    if (std::find(reason.requirements.begin(), reason.requirements.end(), id) ==
+        reason.requirements.end()) {
+      reason.requirements.push_back(id);
+    }
+  };
   for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
     const auto& r = policy.requirements[i];
     RequirementOutcome outcome{r.id, r.line, true, selected[i].size(), {}};
     if (selected[i].empty()) {
       outcome.passed = false;
-      cert.reasons.push_back({r.id, "", "", "", Finding::NotRun,
+      cert.reasons.push_back({{r.id},
+                              "",
+                              "",
+                              "",
+                              Finding::NotRun,
                               fmt::format("{}: selects no scenario: nothing in the scenario "
                                           "library or the results matches {}",
                                           r.id, describeSelection(r)),
@@ -623,7 +807,11 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       if (!selected[i].empty() && rigOutcome.results == 0) {
         rigOutcome.passed = false;
         cert.reasons.push_back(
-            {r.id, "", rig, "", Finding::NotRun,
+            {{r.id},
+             "",
+             rig,
+             "",
+             Finding::NotRun,
              fmt::format("{}: not run on {}: none of its {} scenario(s) has a result from rig "
                          "class {}",
                          where(r.id, rig), rig, selected[i].size(), rig),
@@ -631,11 +819,21 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       } else {
         for (const auto at : rigOutcome.entries) {
           const auto& e = cert.entries[at];
-          if (!counts(e.finding)) {
-            rigOutcome.passed = false;
-            cert.reasons.push_back({r.id, "", rig, e.scenario, e.finding,
-                                    fmt::format("{}: {}", where(r.id, rig), findingSentence(e)),
-                                    at});
+          if (counts(e.finding)) {
+            continue;
+          }
+          rigOutcome.passed = false;
+          if (e.finding == Finding::Stale || e.finding == Finding::Undated) {
+            auto& reason = reasonFor(ageReason, std::pair{e.finding, rig},
+                                     {{}, "", rig, "", e.finding, "", at});
+            addRequirement(reason, r.id);
+            auto& entries = aged[static_cast<std::size_t>(&reason - cert.reasons.data())];
+            if (std::find(entries.begin(), entries.end(), at) == entries.end()) {
+              entries.push_back(at);
+            }
+          } else {
+            addRequirement(
+                reasonFor(scenarioReason, at, {{}, "", rig, e.scenario, e.finding, "", at}), r.id);
           }
         }
       }
@@ -644,7 +842,41 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
     }
     cert.requirements.push_back(std::move(outcome));
   }
+  for (std::size_t i = 0; i < cert.reasons.size(); ++i) {
+    auto& reason = cert.reasons[i];
+    if (!reason.text.empty()) {
+      continue;
+    }
+    const auto prefix = where(join(reason.requirements, ", "), reason.rigClass);
+    const auto it = aged.find(i);
+    if (it == aged.end() || it->second.size() == 1) {
+      reason.scenario = cert.entries[*reason.entry].scenario;
+      reason.text = fmt::format("{}: {}", prefix, findingSentence(cert.entries[*reason.entry]));
+      continue;
+    }
+    // Many results too old, or without a date: the oldest (or the first) speaks for them.
+    const auto& entries = it->second;
+    auto oldest = entries.front();
+    for (const auto at : entries) {
+      const auto ran = parseTimestamp(cert.entries[at].timestamp);
+      const auto best = parseTimestamp(cert.entries[oldest].timestamp);
+      if (ran && best && *ran < *best) {
+        oldest = at;
+      }
+    }
+    reason.entry = oldest;
+    const auto& e = cert.entries[oldest];
+    reason.text = reason.finding == Finding::Stale
+                      ? fmt::format("{}: {} results are stale; the oldest, {}: {}", prefix,
+                                    entries.size(), e.scenario, e.detail)
+                      : fmt::format("{}: {} results are undated; the first, {}: {}", prefix,
+                                    entries.size(), e.scenario, e.detail);
+  }
   cert.reasons.insert(cert.reasons.end(), smokeReasons.begin(), smokeReasons.end());
+  // The same sentence twice says nothing more.
+  std::set<std::string> said;
+  std::erase_if(cert.reasons,
+                [&](const Reason& reason) { return !said.insert(reason.text).second; });
   cert.certified = cert.reasons.empty();
   return cert;
 }
@@ -657,6 +889,13 @@ std::string summaryText(const Certification& cert) {
   }
   text += fmt::format("certify: policy {} ({}), {} result(s) from {} file(s), now {}\n",
                       cert.policyName, cert.policyFile, results, cert.inputs.size(), cert.now);
+  std::string builds;
+  for (const auto& fact : cert.builds) {
+    builds +=
+        fmt::format("{}{} {}", builds.empty() ? "" : "; ", fact.property, join(fact.values, ", "));
+  }
+  text += fmt::format("  results of {}\n  certified by {}\n", builds,
+                      describeCertifier(cert.certifier));
   for (const auto& r : cert.requirements) {
     for (const auto& rig : r.rigs) {
       int passed = 0;
@@ -701,6 +940,9 @@ std::string certificateXml(const Certification& cert) {
   auto root = doc.append_child("certificate");
   set(root, "verdict", cert.certified ? "certified" : "not-certified");
   set(root, "time", cert.now);
+  auto by = root.append_child("certified-by");
+  set(by, "hil-version", cert.certifier.version.empty() ? "unknown" : cert.certifier.version);
+  set(by, "hil-commit", cert.certifier.commit.empty() ? "unknown" : cert.certifier.commit);
   auto policy = root.append_child("policy");
   set(policy, "name", cert.policyName);
   set(policy, "path", cert.policyFile);
@@ -708,12 +950,21 @@ std::string certificateXml(const Certification& cert) {
   if (cert.maxAgeDays) {
     set(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
   }
+  auto builds = [&](pugi::xml_node node, const std::vector<BuildFact>& facts) {
+    for (const auto& fact : facts) {
+      for (const auto& value : fact.values) {
+        node.append_child(fact.property.c_str()).text().set(sanitizeXmlText(value).c_str());
+      }
+    }
+  };
+  builds(root.append_child("builds"), cert.builds);
   auto inputs = root.append_child("inputs");
   for (const auto& input : cert.inputs) {
     auto node = inputs.append_child("input");
     set(node, "path", input.path);
     set(node, "sha256", input.sha256);
     set(node, "results", std::to_string(input.results));
+    builds(node, input.builds);
   }
   for (const auto& r : cert.requirements) {
     auto node = root.append_child("requirement");
@@ -773,8 +1024,8 @@ std::string certificateXml(const Certification& cert) {
   auto reasons = root.append_child("reasons");
   for (const auto& reason : cert.reasons) {
     auto node = reasons.append_child("reason");
-    if (!reason.requirement.empty()) {
-      set(node, "requirement", reason.requirement);
+    if (!reason.requirements.empty()) {
+      set(node, "requirements", join(reason.requirements, " "));
     }
     if (!reason.smokeCheck.empty()) {
       set(node, "smoke-check", reason.smokeCheck);

@@ -40,6 +40,38 @@ struct CertifyInput {
 /// Reads a JUnit file for certification (its SHA-256 is of these bytes); malformed is file:line.
 [[nodiscard]] Parsed<CertifyInput> readCertifyInput(std::string text, std::string path);
 
+/// What a scenario's first deploy did, as its result records it.
+enum class DeployKind {
+  Unrecorded,    // the result names no technique (another tool's JUnit), or there is no result
+  Configured,    // it configured a technique (DDA, GPU-PV)
+  Nothing,       // nothing was asked: no deploy, or passthrough None
+  Refused,       // refused by its prerequisite check (unsupported-edition, ...): nothing changed
+  RolledBack,    // failed after it had started to change the host, which it rolled back
+  DeployError,   // failed with a code gpu-hil does not know
+  NotConfigured, // asked, configured nothing, and the result does not say why
+  Merged,        // a suite's joined values ("A | B"): its scenarios did different things
+};
+
+/// "configured", "nothing", "refused", "rolled-back", "deploy-error", "not-configured",
+/// "merged", "unrecorded"
+[[nodiscard]] std::string_view toString(DeployKind kind);
+
+struct DeployOutcome {
+  DeployKind kind = DeployKind::Unrecorded;
+  std::string technique; // as recorded (DirectDeviceAssignment), for Configured
+  std::string error;     // the error code, for Refused, RolledBack, DeployError
+  std::string label;     // as a matrix cell shows it: "DDA", "GPU-PV", "None",
+                         // "refused: unsupported-edition", "rolled back: operation-failed"; empty
+                         // for Unrecorded
+};
+
+/// Reads the outcome of a result's first deploy from its properties (docs/junit.md): a
+/// deploy-error is a refusal when it is a prerequisite code, else a roll-back; otherwise the
+/// technique it configured (DirectDeviceAssignment is DDA, ParaVirtualization GPU-PV), or None.
+/// Older files' technique mixed the request and the outcome: auto (asked, configured nothing),
+/// None and none read as nothing asked, DDA as DDA.
+[[nodiscard]] DeployOutcome deployOutcomeOf(const runner::CaseResult& result);
+
 /// What certification found for one scenario on one rig class.
 enum class Finding {
   Passed,
@@ -67,7 +99,8 @@ struct Entry {
   std::vector<std::string> warnings;        // warning codes it reported
   std::vector<std::string> requiredBy;      // requirement ids that select the scenario
   std::vector<std::string> smokeBelow;      // smoke checks below the policy's minimum
-  std::string gpu, windows, technique;      // where it sits in the matrix (from any rig class)
+  std::string gpu, windows;                 // where it sits in the matrix (from any rig class)
+  DeployOutcome deploy;                     // what its first deploy did on this rig class
   std::string description;                  // from the scenario library
   std::string scenarioFile;                 // file:line in the scenario library, if known
   int superseded = 0;                       // older results for the same scenario and rig class
@@ -98,19 +131,37 @@ struct SmokeOutcome {
 
 /// One reason the release is not certified.
 struct Reason {
-  std::string requirement; // its id; empty for a smoke minimum
-  std::string smokeCheck;  // the check, for a smoke minimum
+  std::vector<std::string> requirements; // the ids it concerns; none for a smoke minimum
+  std::string smokeCheck;                // the check, for a smoke minimum
   std::string rigClass;
-  std::string scenario; // empty when the reason is about the whole requirement
+  std::string scenario; // empty when it is about a whole requirement, or many stale results
   Finding finding = Finding::Failed;
   std::string text;                 // the whole sentence, for people
-  std::optional<std::size_t> entry; // into Certification::entries
+  std::optional<std::size_t> entry; // into Certification::entries (the oldest stale one)
+};
+
+/// The distinct values of one property that names the build behind results (hil-version, ...),
+/// in the order first found; "unknown" stands for results without it.
+struct BuildFact {
+  std::string property;
+  std::vector<std::string> values;
+};
+
+/// The properties that name what produced a result (docs/junit.md), in this order:
+/// hil-version, hil-commit, catalog-sha256, seed, rules.
+[[nodiscard]] const std::vector<std::string>& buildProperties();
+
+/// The hil that certifies: reports/ does not know its own version, the command passes it.
+struct Certifier {
+  std::string version;
+  std::string commit; // empty: not built from a git checkout
 };
 
 struct InputSummary {
   std::string path;
   std::string sha256;
   int results = 0;
+  std::vector<BuildFact> builds; // one per buildProperties(), in that order
 };
 
 struct Certification {
@@ -120,6 +171,8 @@ struct Certification {
   std::string policySha256;
   std::optional<int> maxAgeDays;
   std::string now; // formatTimestamp of the clock given
+  Certifier certifier;
+  std::vector<BuildFact> builds; // every input's, one per buildProperties(), in that order
   bool certified = false;
   std::vector<InputSummary> inputs;
   std::vector<std::string> rigClasses; // the policy's, then any others the results came from
@@ -136,17 +189,21 @@ struct Certification {
 /// Judges the results against the policy. For each scenario and rig class the newest result
 /// counts (by its suite's timestamp; on a tie, the worse outcome). A warning is accepted when the
 /// policy, or a requirement selecting that scenario, says warnings="pass". `now` decides what is
-/// stale. Pure: the same inputs give the same certification.
+/// stale; `certifier` is recorded as the hil that certified. Pure: the same inputs give the same
+/// certification.
 [[nodiscard]] Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
                                     const std::vector<ScenarioInfo>& library,
-                                    std::chrono::sys_seconds now);
+                                    std::chrono::sys_seconds now, const Certifier& certifier);
 
-/// A readable summary: one line per requirement and rig class, then the verdict and reasons.
+/// A readable summary: the builds certified, one line per requirement and rig class, then the
+/// verdict and reasons.
 [[nodiscard]] std::string summaryText(const Certification& certification);
 
-/// The machine-readable certificate (XML): policy name, path and SHA-256, each input's path and
-/// SHA-256, the verdict, the time, each requirement's outcome per rig class with its failing
-/// scenarios, each smoke minimum, and every reason.
+/// The machine-readable certificate (XML): the hil that certified, policy name, path and
+/// SHA-256, the builds certified (every hil-version, hil-commit, catalog-sha256, seed and rules
+/// profile the results name), each input's path and SHA-256 with its own, the verdict, the time,
+/// each requirement's outcome per rig class with its failing scenarios, each smoke minimum, and
+/// every reason.
 [[nodiscard]] std::string certificateXml(const Certification& certification);
 
 } // namespace hil::reports

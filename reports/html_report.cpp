@@ -14,7 +14,8 @@ namespace {
 // Kept short enough to read in a diff; print rules expand every <details>.
 constexpr std::string_view kStyle = R"css(
 :root { --pass: #1a7f37; --pass-bg: #dafbe1; --fail: #cf222e; --fail-bg: #ffebe9;
-  --skip: #9a6700; --skip-bg: #fff8c5; --notrun: #57606a; --notrun-bg: #eaeef2; --line: #d0d7de; }
+  --skip: #9a6700; --skip-bg: #fff8c5; --notrun: #57606a; --notrun-bg: #eaeef2;
+  --refused: #0550ae; --refused-bg: #ddf4ff; --line: #d0d7de; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Liberation Sans", "DejaVu Sans",
   sans-serif; color: #1f2328; margin: 0 auto; padding: 16px 24px 48px; max-width: 1280px; }
@@ -54,6 +55,11 @@ thead th { background: #f6f8fa; position: sticky; top: 0; }
 .cell.skip, .badge.skip, .legend .skip { background: var(--skip-bg); color: var(--skip); }
 .cell.notrun, .badge.notrun, .legend .notrun { background: var(--notrun-bg); color: var(--notrun); }
 .cell.empty { color: #8c959f; }
+.cell .outcome { display: block; }
+.cell .outcome.refused { font-style: italic; }
+.cell.pass .outcome.refused { color: var(--refused); }
+/* Every scenario of the cell passed, and what they prove is a refusal: not "this works". */
+.cell.pass.refused, .legend .refused { background: var(--refused-bg); color: var(--refused); }
 .legend span { display: inline-block; padding: 0 8px; margin-right: 6px; border-radius: 3px;
   font-weight: 600; font-size: 13px; }
 .group { margin: 12px 0 16px; }
@@ -178,16 +184,6 @@ std::string_view findingLabel(Finding finding) {
   return "?";
 }
 
-std::string shortTechnique(const std::string& technique) {
-  if (technique == "DirectDeviceAssignment") {
-    return "DDA";
-  }
-  if (technique == "ParaVirtualization") {
-    return "GPU-PV";
-  }
-  return technique;
-}
-
 /// Build numbers compare numerically, part by part ("19044.1620" < "22000").
 bool buildLess(const std::string& a, const std::string& b) {
   auto parts = [](const std::string& text) {
@@ -214,8 +210,9 @@ bool buildLess(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+/// A matrix row: a GPU (or GPUs) on one Windows edition and build.
 struct RowKey {
-  std::string gpu, edition, build, technique;
+  std::string gpu, edition, build, windows;
   bool operator<(const RowKey& o) const {
     if (gpu != o.gpu) {
       return gpu < o.gpu;
@@ -226,18 +223,44 @@ struct RowKey {
     if (build != o.build) {
       return buildLess(build, o.build);
     }
-    return technique < o.technique;
+    return windows < o.windows;
   }
+  [[nodiscard]] bool unknown() const { return gpu.empty() && windows.empty(); }
 };
 
 RowKey rowOf(const Entry& e) {
-  RowKey key{e.gpu, e.windows, "", e.technique};
+  RowKey key{e.gpu, e.windows, "", e.windows};
   if (const auto space = e.windows.find(' ');
       space != std::string::npos && e.windows.find(" | ") == std::string::npos) {
     key.edition = e.windows.substr(0, space);
     key.build = e.windows.substr(space + 1);
   }
   return key;
+}
+
+/// How a cell orders (and groups) what its scenarios did: techniques configured first, then
+/// nothing asked, then refusals and roll-backs by code, scenarios with no result last.
+std::pair<int, std::string> outcomeOrder(const Entry& e) {
+  if (!e.result) {
+    return {100, ""};
+  }
+  return {static_cast<int>(e.deploy.kind), e.deploy.label};
+}
+
+std::string_view mark(Cell cell) {
+  switch (cell) {
+  case Cell::Pass:
+    return "\xe2\x9c\x93"; // check mark
+  case Cell::Fail:
+    return "\xe2\x9c\x97"; // ballot x
+  case Cell::Skip:
+    return "skipped";
+  case Cell::NotRun:
+    return "not run";
+  case Cell::Empty:
+    break;
+  }
+  return "";
 }
 
 struct Layout {
@@ -267,20 +290,47 @@ Layout layout(const Certification& cert) {
     out.cells[row][rig].push_back(i);
     out.place[i] = {row, rig};
   }
-  // Within a cell: what needs attention first, then by name.
+  // Within a cell: by what the deploy did, then what needs attention first, then by name.
   for (auto& row : out.cells) {
     for (auto& cell : row) {
       std::stable_sort(cell.begin(), cell.end(), [&](std::size_t a, std::size_t b) {
-        const auto ca = cellOf(cert.entries[a].finding);
-        const auto cb = cellOf(cert.entries[b].finding);
+        const auto& ea = cert.entries[a];
+        const auto& eb = cert.entries[b];
+        if (outcomeOrder(ea) != outcomeOrder(eb)) {
+          return outcomeOrder(ea) < outcomeOrder(eb);
+        }
+        const auto ca = cellOf(ea.finding);
+        const auto cb = cellOf(eb.finding);
         if (ca != cb) {
           return ca < cb;
         }
-        return cert.entries[a].scenario < cert.entries[b].scenario;
+        return ea.scenario < eb.scenario;
       });
     }
   }
   return out;
+}
+
+/// The scenarios of one cell that did the same thing (configured DDA, were refused with one
+/// code, ...), or that have no result there.
+struct OutcomeGroup {
+  const Entry* first = nullptr;
+  std::vector<std::size_t> entries;
+  std::map<Cell, int> tally; // worst first
+};
+
+std::vector<OutcomeGroup> outcomeGroups(const Certification& cert,
+                                        const std::vector<std::size_t>& entries) {
+  std::vector<OutcomeGroup> groups;
+  for (const auto at : entries) { // sorted by outcome: equal ones are adjacent
+    const auto& e = cert.entries[at];
+    if (groups.empty() || outcomeOrder(*groups.back().first) != outcomeOrder(e)) {
+      groups.push_back({&e, {}, {}});
+    }
+    groups.back().entries.push_back(at);
+    ++groups.back().tally[cellOf(e.finding)];
+  }
+  return groups;
 }
 
 std::string cellId(std::size_t row, std::size_t rig) { return fmt::format("cell-{}-{}", row, rig); }
@@ -293,6 +343,16 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
   std::string text;
   for (const auto& w : words) {
     text += text.empty() ? w : std::string{separator} + w;
+  }
+  return text;
+}
+
+/// "hil-version 0.1.0 · hil-commit 2f1c0d4 · ...": what names the builds behind results.
+std::string buildFacts(const std::vector<BuildFact>& facts) {
+  std::string text;
+  for (const auto& fact : facts) {
+    text += fmt::format("{}{} <span class=\"mono\">{}</span>", text.empty() ? "" : " \xc2\xb7 ",
+                        esc(fact.property), esc(join(fact.values, ", ")));
   }
   return text;
 }
@@ -347,11 +407,20 @@ void verdict(std::string& out, const Certification& cert) {
   if (!cert.policyDescription.empty()) {
     out += fmt::format("<dt>Purpose</dt><dd>{}</dd>\n", esc(cert.policyDescription));
   }
+  out += fmt::format("<dt>Builds certified</dt><dd class=\"builds\">{}</dd>\n",
+                     buildFacts(cert.builds));
   for (const auto& input : cert.inputs) {
     out += fmt::format("<dt>Results</dt><dd><span class=\"mono\">{}</span> ({} result(s))<br>"
-                       "SHA-256 <span class=\"mono\">{}</span></dd>\n",
-                       esc(input.path), input.results, esc(input.sha256));
+                       "SHA-256 <span class=\"mono\">{}</span>{}</dd>\n",
+                       esc(input.path), input.results, esc(input.sha256),
+                       cert.inputs.size() > 1 ? "<br>" + buildFacts(input.builds) : std::string{});
   }
+  out += fmt::format(
+      "<dt>Certified by</dt><dd>hil {}{}</dd>\n",
+      esc(cert.certifier.version.empty() ? "unknown" : cert.certifier.version),
+      cert.certifier.commit.empty()
+          ? std::string{}
+          : fmt::format(" (git <span class=\"mono\">{}</span>)", esc(cert.certifier.commit)));
   out += fmt::format("<dt>Certified at</dt><dd>{}{}</dd>\n", esc(cert.now),
                      cert.maxAgeDays
                          ? fmt::format(" (results may be at most {} day(s) old)", *cert.maxAgeDays)
@@ -410,22 +479,54 @@ void requirements(std::string& out, const Certification& cert) {
   out += "</div>\n";
 }
 
+/// One line of a cell: what the deploy did and whether the scenarios about it passed
+/// ("refused: unsupported-edition ✓"), with how many scenarios.
+std::string outcomeLine(const OutcomeGroup& group) {
+  const auto worst = group.tally.begin()->first;
+  std::string count;
+  if (group.tally.size() == 1) {
+    count = std::to_string(group.entries.size());
+  } else {
+    for (const auto& [cell, n] : group.tally) {
+      count += fmt::format("{}{} {}", count.empty() ? "" : " \xc2\xb7 ", n, mark(cell));
+    }
+  }
+  const auto& e = *group.first;
+  std::string text;
+  if (!e.result) {
+    text = std::string{label(Cell::NotRun)};
+  } else if (e.deploy.label.empty()) {
+    text = std::string{label(worst)}; // the result does not say what was deployed
+  } else {
+    text = fmt::format("{} {}", esc(e.deploy.label), mark(worst));
+  }
+  const auto kind = e.result ? toString(e.deploy.kind) : std::string_view{"not-run"};
+  return fmt::format("<span class=\"outcome {} {}\" data-outcome=\"{}\">{}<small>{}</small>"
+                     "</span>",
+                     kind, cssClass(worst), esc(e.deploy.label), text, count);
+}
+
 void matrix(std::string& out, const Certification& cert, const Layout& lay) {
-  out += "<section id=\"matrix\">\n<h2>Matrix: GPU \xc3\x97 Windows \xc3\x97 technique, per rig "
-         "class</h2>\n<p class=\"legend\"><span class=\"pass\">PASS</span><span class=\"fail\">"
-         "FAIL</span><span class=\"skip\">SKIP</span><span class=\"notrun\">NOT RUN</span> Each "
-         "cell counts the scenarios of that combination on that rig class; it links to their "
-         "details.</p>\n<table class=\"matrix\">\n<thead><tr><th>GPU</th><th>Windows</th>"
-         "<th>Build</th><th>Technique</th>";
+  out += "<section id=\"matrix\">\n<h2>Matrix: GPU \xc3\x97 Windows, per rig class</h2>\n"
+         "<p class=\"legend\">Each cell says what the flows did for that GPU on that Windows "
+         "edition and build on that rig class, and whether the scenarios about it passed "
+         "(<span class=\"pass\">\xe2\x9c\x93</span> passed, <span class=\"fail\">"
+         "\xe2\x9c\x97</span> did not, <span class=\"skip\">skipped</span>, <span "
+         "class=\"notrun\">NOT RUN</span>): the technique configured (DDA, GPU-PV), None when "
+         "nothing was asked, or the error a deploy stopped with: <span class=\"refused\">refused: "
+         "CODE</span> by its prerequisite check, rolled back: CODE after it had started. A "
+         "passing refusal means the combination is rightly rejected, not that it works. The small "
+         "number counts the scenarios; each cell links to their details.</p>\n"
+         "<table class=\"matrix\">\n<thead><tr><th>GPU</th><th>Windows</th><th>Build</th>";
   for (const auto& rig : cert.rigClasses) {
     out += fmt::format("<th>{}</th>", esc(rig));
   }
   out += "</tr></thead>\n<tbody>\n";
   for (std::size_t row = 0; row < lay.rows.size(); ++row) {
     const auto& key = lay.rows[row];
-    if (key.gpu.empty() && key.edition.empty() && key.technique.empty()) {
-      out += fmt::format("<tr id=\"row-{}\"><td colspan=\"4\"><em>never run on any rig class"
-                         "</em></td>",
+    if (key.unknown()) {
+      out += fmt::format("<tr id=\"row-{}\"><td colspan=\"3\"><em>no GPU or Windows recorded: "
+                         "not run on any rig class, or another tool's results</em></td>",
                          row);
     } else {
       // One GPU cell spans the rows of that GPU (rows are sorted by GPU first).
@@ -438,9 +539,10 @@ void matrix(std::string& out, const Certification& cert, const Layout& lay) {
         gpu = fmt::format("<th class=\"gpu\" scope=\"rowgroup\" rowspan=\"{}\">{}</th>", span,
                           esc(key.gpu));
       }
-      out += fmt::format("<tr id=\"row-{}\">{}<td>{}</td><td>{}</td><td title=\"{}\">{}</td>", row,
-                         gpu, esc(key.edition), esc(key.build), esc(key.technique),
-                         esc(shortTechnique(key.technique)));
+      out += fmt::format("<tr id=\"row-{}\" data-gpu=\"{}\" data-windows=\"{}\">{}<td>{}</td>"
+                         "<td>{}</td>",
+                         row, esc(key.gpu), esc(key.windows), gpu,
+                         esc(key.edition.empty() ? key.windows : key.edition), esc(key.build));
     }
     for (std::size_t rig = 0; rig < cert.rigClasses.size(); ++rig) {
       const auto& entries = lay.cells[row][rig];
@@ -449,28 +551,30 @@ void matrix(std::string& out, const Certification& cert, const Layout& lay) {
                            cellId(row, rig), esc(cert.rigClasses[rig]), label(Cell::Empty));
         continue;
       }
-      std::map<Cell, int> tally;
-      for (const auto at : entries) {
-        ++tally[cellOf(cert.entries[at].finding)];
-      }
-      const auto worst = tally.begin()->first;
-      std::string counts = tally.size() == 1 ? std::to_string(entries.size()) : std::string{};
-      for (const auto& [cell, n] : tally) {
-        if (tally.size() == 1) {
-          break;
-        }
-        counts += fmt::format("{}{} {}", counts.empty() ? "" : " \xc2\xb7 ", n,
-                              cell == Cell::NotRun ? "not run" : cssClass(cell));
+      const auto groups = outcomeGroups(cert, entries);
+      auto worst = Cell::Empty;
+      bool refusedOnly = true;
+      std::string lines;
+      for (const auto& group : groups) {
+        worst = std::min(worst, group.tally.begin()->first);
+        refusedOnly =
+            refusedOnly && group.first->result && group.first->deploy.kind == DeployKind::Refused;
+        lines += outcomeLine(group);
       }
       const auto target = entries.size() == 1 ? caseId(entries.front()) : groupId(row, rig);
-      out += fmt::format("<td id=\"{}\" class=\"cell {}\" data-rig-class=\"{}\"><a href=\"#{}\">"
-                         "{}<small>{}</small></a></td>",
-                         cellId(row, rig), cssClass(worst), esc(cert.rigClasses[rig]), target,
-                         label(worst), counts);
+      out += fmt::format("<td id=\"{}\" class=\"cell {}{}\" data-rig-class=\"{}\"><a "
+                         "href=\"#{}\">{}</a></td>",
+                         cellId(row, rig), cssClass(worst), refusedOnly ? " refused" : "",
+                         esc(cert.rigClasses[rig]), target, lines);
     }
     out += "</tr>\n";
   }
   out += "</tbody></table>\n</section>\n";
+}
+
+/// The testcase's time, where the JUnit gave one.
+std::string duration(const runner::CaseResult& c) {
+  return c.timed ? fmt::format("{:.3f} s", c.seconds) : std::string{};
 }
 
 void caseDetails(std::string& out, const Certification& cert, std::size_t index,
@@ -488,15 +592,19 @@ void caseDetails(std::string& out, const Certification& cert, std::size_t index,
     return;
   }
   const auto& c = *e.result;
-  std::string why = e.detail;
-  if (why.empty()) {
-    why = fmt::format("{:.3f} s", c.seconds);
+  const auto took = duration(c);
+  std::string why;
+  for (const auto* part : {&e.deploy.label, &e.detail, &took}) {
+    if (!part->empty()) {
+      why += (why.empty() ? "" : " \xc2\xb7 ") + *part;
+    }
   }
-  out += fmt::format("<details id=\"{}\" class=\"case {}\"><summary><span class=\"badge {}\">{}"
-                     "</span><span class=\"name\">{}</span> <span class=\"why\">\xe2\x80\x94 {}"
-                     "</span></summary>\n<div class=\"body\">\n",
-                     caseId(index), cssClass(cell), cssClass(cell), findingLabel(e.finding),
-                     esc(e.scenario), esc(why));
+  out += fmt::format(
+      "<details id=\"{}\" class=\"case {}\"><summary><span class=\"badge {}\">{}"
+      "</span><span class=\"name\">{}</span>{}</summary>\n<div class=\"body\">\n",
+      caseId(index), cssClass(cell), cssClass(cell), findingLabel(e.finding), esc(e.scenario),
+      why.empty() ? std::string{}
+                  : fmt::format(" <span class=\"why\">\xe2\x80\x94 {}</span>", esc(why)));
   if (!e.description.empty()) {
     out += fmt::format("<p class=\"desc\">{}</p>\n", esc(e.description));
   }
@@ -508,6 +616,8 @@ void caseDetails(std::string& out, const Certification& cert, std::size_t index,
   };
   fact("Outcome",
        fmt::format("{}{}", toString(e.finding), e.detail.empty() ? "" : ": " + e.detail));
+  fact("Deploy", e.deploy.label);
+  fact("Duration", took);
   fact("Policy", required);
   fact("Rig class", e.rigClass);
   fact("Suite", c.suite);
@@ -574,10 +684,8 @@ void details(std::string& out, const Certification& cert, const Layout& lay) {
       if (entries.empty()) {
         continue;
       }
-      const auto title = key.gpu.empty() && key.edition.empty() && key.technique.empty()
-                             ? std::string{"never run"}
-                             : fmt::format("{} \xc2\xb7 {} {} \xc2\xb7 {}", key.gpu, key.edition,
-                                           key.build, shortTechnique(key.technique));
+      const auto title = key.unknown() ? std::string{"no GPU or Windows recorded"}
+                                       : fmt::format("{} \xc2\xb7 {}", key.gpu, key.windows);
       out +=
           fmt::format("<section class=\"group\" id=\"{}\">\n<h3>{} <span>on {}</span> <a "
                       "class=\"backlink\" href=\"#{}\">\xe2\x86\x91 matrix</a></h3>\n",

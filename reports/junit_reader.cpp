@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -17,7 +18,8 @@ using runner::CaseResult;
 using runner::CaseStatus;
 using runner::SuiteResult;
 
-double seconds(const char* text) {
+/// A JUnit time in seconds; unset when absent or not a number.
+std::optional<double> seconds(const char* text) {
   std::string clean;
   for (const char* c = text; *c != '\0'; ++c) {
     if (*c != ',') { // "1,234.5": thousands separators some writers use
@@ -27,7 +29,7 @@ double seconds(const char* text) {
   double value = 0;
   auto [end, ec] = std::from_chars(clean.data(), clean.data() + clean.size(), value);
   if (ec != std::errc{} || !std::isfinite(value) || value < 0) {
-    return 0;
+    return std::nullopt;
   }
   return value;
 }
@@ -116,7 +118,9 @@ private:
     c.suite = classname.empty() || classname == junitClassname(suite.name) ? suite.name : classname;
     c.file = doc_.file();
     c.line = doc_.lineOf(node);
-    c.seconds = seconds(node.attribute("time").value());
+    const auto time = seconds(node.attribute("time").value());
+    c.seconds = time.value_or(0);
+    c.timed = time.has_value();
     if (c.name.empty()) {
       error(node, "<testcase> has no name");
     }
@@ -175,13 +179,13 @@ Parsed<runner::RunReport> readJunit(std::string text, std::string file) {
   const auto root = doc->root();
   const std::string_view rootName = root.name();
   if (rootName == "testsuites") {
-    report.seconds = seconds(root.attribute("time").value());
+    report.seconds = seconds(root.attribute("time").value()).value_or(0);
     for (auto suite : root.children("testsuite")) {
       reader.suite(suite, report);
     }
   } else if (rootName == "testsuite") {
     reader.suite(root, report);
-    report.seconds = seconds(root.attribute("time").value());
+    report.seconds = seconds(root.attribute("time").value()).value_or(0);
   } else {
     out.push_back(
         {doc->file(), doc->lineOf(root),

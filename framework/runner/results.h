@@ -24,6 +24,7 @@ struct CaseResult {
   /// (docs/junit.md)
   std::map<std::string, std::string> properties;
   double seconds = 0;
+  bool timed = true; // false: read back from a JUnit testcase without a time it could read
 };
 
 /// The scenarios of one file (one JUnit <testsuite>).

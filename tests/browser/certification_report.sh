@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Renders hil certify's HTML report in headless Chromium (Debian's `chromium`, installed by
-# scripts/deps.sh), checks the rendered DOM for the verdict and the matrix cells, and saves a
-# screenshot. Exits 77 (CTest SKIP_RETURN_CODE) when no chromium is installed.
+# scripts/deps.sh), checks the rendered DOM for the verdict and the matrix cells (a refusal cell
+# says the refusal, styled apart from a technique that works), a failed and a stale
+# certification, and saves screenshots. Exits 77 (CTest SKIP_RETURN_CODE) when no chromium is
+# installed.
 #   certification_report.sh HIL PROJECT_ROOT OUT_DIR
 set -euo pipefail
 
@@ -60,11 +62,54 @@ finished=$(date +%s%N)
 expect_dom "$work/dom.html" '<header id="verdict" class="verdict certified"' "certified report"
 expect_dom "$work/dom.html" '>CERTIFIED</h1>' "certified report"
 expect_dom "$work/dom.html" '<table class="matrix">' "certified report"
-expect_dom "$work/dom.html" 'id="cell-0-0" class="cell pass" data-rig-class="sim"' "certified report"
+expect_dom "$work/dom.html" 'id="cell-0-0" class="cell pass' "certified report"
 expect_dom "$work/dom.html" 'id="group-0-0"' "certified report"
 cells=$(grep -o 'class="cell pass" data-rig-class="sim"' "$work/dom.html" | wc -l)
 ((cells >= 10)) || fail "expected at least 10 passing matrix cells, found $cells"
 grep -q 'class="cell fail"' "$work/dom.html" && fail "a certified report shows a failing cell"
+
+# 1b. A rejection test that passed is a refusal in its cell, not a plain pass: GeForce on Home.
+check=$'\xe2\x9c\x93' # the check mark a passing cell shows
+row_of() { # row_of DOM_FILE GPU WINDOWS: the matrix row, one line of the DOM
+  grep -F "data-gpu=\"$2\" data-windows=\"$3\"" "$1" || true
+}
+home="$(row_of "$work/dom.html" geforce-rtx-3060 "home 22621")"
+[[ -n "$home" ]] || fail "the matrix has no row for geforce-rtx-3060 on home 22621"
+grep -qF 'class="cell pass refused"' <<<"$home" || fail "GeForce on Home is not a refusal cell: $home"
+grep -qF "refused: unsupported-edition $check" <<<"$home" ||
+  fail "GeForce on Home does not say refused: unsupported-edition: $home"
+grep -qF '>PASS<' <<<"$home" && fail "GeForce on Home shows a plain PASS: $home"
+server="$(row_of "$work/dom.html" tesla-t4 "server 17763")"
+grep -qF ">DDA $check<" <<<"$server" || fail "the T4 on Server 2019 does not say DDA: $server"
+# What the browser shows: the cells' text and colours, read by a page that frames the report.
+cp "$html" "$work/report.html"
+cat >"$work/probe.html" <<'PROBE'
+<!DOCTYPE html><html><body><iframe id="report" src="report.html" width="1280" height="900"></iframe>
+<pre id="probe">not loaded</pre>
+<script>
+document.getElementById('report').addEventListener('load', () => {
+  const doc = document.getElementById('report').contentDocument;
+  const lines = [];
+  for (const [name, gpu, windows] of [['home', 'geforce-rtx-3060', 'home 22621'],
+                                      ['server', 'tesla-t4', 'server 17763']]) {
+    const cell = doc.querySelector(`tr[data-gpu="${gpu}"][data-windows="${windows}"] td.cell`);
+    lines.push(cell ? `${name}|${getComputedStyle(cell).backgroundColor}|` +
+                      cell.innerText.split('\n')[0] : `${name}|missing|`);
+  }
+  document.getElementById('probe').textContent = lines.join('\n');
+});
+</script></body></html>
+PROBE
+render "$work/probe.html" --allow-file-access-from-files --virtual-time-budget=10000 --dump-dom \
+  >"$work/probe-dom.html" || fail "chromium could not render the probe page"
+probe() { sed -n "s/^\(<pre id=\"probe\">\)\{0,1\}$1|//p" "$work/probe-dom.html"; }
+home_seen="$(probe home)"
+server_seen="$(probe server)"
+[[ "$home_seen" == *"|refused: unsupported-edition $check"* ]] ||
+  fail "the browser shows GeForce on Home as '$home_seen', not the refusal"
+[[ "$server_seen" == *"|DDA $check"* ]] || fail "the browser shows the T4 cell as '$server_seen'"
+[[ "${home_seen%%|*}" != "${server_seen%%|*}" ]] ||
+  fail "a refusal cell has the colour of a working one (${home_seen%%|*})"
 
 render "$html" --screenshot="$out/certification.png" --window-size=1280,900 >/dev/null ||
   fail "chromium could not take a screenshot"
@@ -103,7 +148,42 @@ expect_dom "$work/dom-failed.html" 'class="cell fail" data-rig-class="sim"' "fai
 render "$out/certification-failed.html" --screenshot="$out/certification-failed.png" \
   --window-size=1280,900 >/dev/null || fail "chromium could not take the second screenshot"
 
+# 3. Results older than the policy allows, from two rig classes: one reason per rig class, with
+# the oldest result and the policy's max age, not one per scenario.
+rig="$work/rig-junit.xml"
+sed 's/name="rig-class" value="sim"/name="rig-class" value="t4-server"/' "$junit" >"$rig"
+grep -q 'name="rig-class" value="t4-server"' "$rig" || fail "could not move the results to t4-server"
+cat >"$work/stale.xml" <<'POLICY'
+<policy name="stale-check" max-age-days="2">
+  <require id="dda-flows" tags="dda" rig-classes="sim t4-server"/>
+  <require id="gpu-pv-flows" tags="gpu-pv" rig-classes="sim t4-server"/>
+</policy>
+POLICY
+ran="$(sed -n 's/.*<testsuite [^>]*timestamp="\([^"]*\)".*/\1/p' "$junit" | sort | head -n 1)"
+later="$(date -u -d "${ran}Z + 10 days" +%Y-%m-%dT%H:%M:%S)" || fail "cannot add 10 days to '$ran'"
+status=0
+"$hil" certify --policy "$work/stale.xml" --scenarios "$root/scenarios" --now "$later" \
+  --html "$out/certification-stale.html" "$junit" "$rig" >"$work/certify-stale.log" || status=$?
+[[ "$status" == 1 ]] || { cat "$work/certify-stale.log"; fail "certify exited $status, expected 1"; }
+grep -q '^NOT CERTIFIED: 2 reason(s)$' "$work/certify-stale.log" ||
+  { cat "$work/certify-stale.log"; fail "a stale certification is not one reason per rig class"; }
+render "$out/certification-stale.html" --dump-dom >"$work/dom-stale.html" ||
+  fail "chromium could not render the stale report"
+reasons=$(grep -c '<li class="reason' "$work/dom-stale.html" || true)
+stale=$(grep -c '<li class="reason stale">' "$work/dom-stale.html" || true)
+[[ "$reasons" == 2 && "$stale" == 2 ]] ||
+  fail "the stale report lists $reasons reason(s), $stale stale; expected one per rig class"
+for rig_class in sim t4-server; do
+  expect_dom "$work/dom-stale.html" "dda-flows, gpu-pv-flows on $rig_class: " "stale report"
+done
+expect_dom "$work/dom-stale.html" "results are stale; the oldest, " "stale report"
+expect_dom "$work/dom-stale.html" "${ran}Z, 10 day(s) before ${later}Z; the policy allows 2 day(s)" \
+  "stale report"
+render "$out/certification-stale.html" --screenshot="$out/certification-stale.png" \
+  --window-size=1280,900 >/dev/null || fail "chromium could not take the stale screenshot"
+
 bytes=$(wc -c <"$html")
 echo "PASS: $(basename "$browser") rendered $html ($bytes bytes) in" \
   "$(((finished - started) / 1000000)) ms (--dump-dom, whole browser start included);" \
-  "verdict, $cells passing matrix cells; screenshot $out/certification.png (${width}x${height})"
+  "verdict, $cells passing matrix cells, GeForce on Home refused (${home_seen%%|*}), one stale" \
+  "reason per rig class; screenshot $out/certification.png (${width}x${height})"

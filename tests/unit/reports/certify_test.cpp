@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -20,6 +21,7 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 const auto kNow = *parseTimestamp("2026-11-27T12:00:00");
+const Certifier kCertifier{"0.2.0", "2f1c0d4"};
 constexpr const char* kToday = "2026-11-27T08:00:00";
 
 CaseResult result(std::string name, std::string rig = "sim",
@@ -121,7 +123,7 @@ TEST(CertifyTimestampTest, ParsesJunitTimestampsAndFormatsUtc) {
 TEST(CertifyTest, AllRequiredScenariosPassedIsCertified) {
   const auto p = policy({require("dda", {"dda"}), require("gpu-pv", {"gpu-pv"})});
   auto cases = allPassing();
-  const auto cert = certify(p, {input(cases)}, library(), kNow);
+  const auto cert = certify(p, {input(cases)}, library(), kNow, kCertifier);
   EXPECT_TRUE(cert.certified) << summaryText(cert);
   EXPECT_TRUE(cert.reasons.empty());
   ASSERT_EQ(cert.requirements.size(), 2u);
@@ -137,11 +139,11 @@ TEST(CertifyTest, AFailedScenarioIsNamedWithItsTypeAndMessage) {
   const auto p = policy({require("dda", {"dda"})});
   const auto cert = certify(
       p, {input({result("t4-dda-warned"), failed("t4-dda", "gpu-count", "2 requested, 1 found")})},
-      library(), kNow);
+      library(), kNow, kCertifier);
   EXPECT_FALSE(cert.certified);
   ASSERT_EQ(cert.reasons.size(), 1u);
   const auto& reason = cert.reasons[0];
-  EXPECT_EQ(reason.requirement, "dda");
+  EXPECT_EQ(reason.requirements, std::vector<std::string>{"dda"});
   EXPECT_EQ(reason.rigClass, "sim");
   EXPECT_EQ(reason.scenario, "t4-dda");
   EXPECT_EQ(reason.finding, Finding::Failed);
@@ -155,8 +157,9 @@ TEST(CertifyTest, AFailedScenarioIsNamedWithItsTypeAndMessage) {
 TEST(CertifyTest, ASkippedScenarioDidNotPass) {
   auto skipped = result("t4-dda", "sim", CaseStatus::Skipped);
   skipped.skipReason = "no rig with a T4 today";
-  const auto cert = certify(policy({require("dda", {"dda"})}),
-                            {input({skipped, result("t4-dda-warned")})}, library(), kNow);
+  const auto cert =
+      certify(policy({require("dda", {"dda"})}), {input({skipped, result("t4-dda-warned")})},
+              library(), kNow, kCertifier);
   ASSERT_EQ(cert.reasons.size(), 1u);
   EXPECT_EQ(cert.reasons[0].finding, Finding::Skipped);
   EXPECT_THAT(cert.reasons[0].text, HasSubstr("t4-dda was skipped: no rig with a T4 today"));
@@ -164,7 +167,7 @@ TEST(CertifyTest, ASkippedScenarioDidNotPass) {
 
 TEST(CertifyTest, NoResultOnARigClassIsNotRunThere) {
   const auto p = policy({require("dda", {"dda"}, {"sim", "t4-server"})});
-  const auto cert = certify(p, {input(allPassing())}, library(), kNow);
+  const auto cert = certify(p, {input(allPassing())}, library(), kNow, kCertifier);
   EXPECT_FALSE(cert.certified);
   ASSERT_EQ(cert.reasons.size(), 1u);
   EXPECT_EQ(cert.reasons[0].rigClass, "t4-server");
@@ -177,8 +180,8 @@ TEST(CertifyTest, NoResultOnARigClassIsNotRunThere) {
 }
 
 TEST(CertifyTest, AMissingScenarioOnARigClassThatRanIsNotRun) {
-  const auto cert =
-      certify(policy({require("dda", {"dda"})}), {input({result("t4-dda")})}, library(), kNow);
+  const auto cert = certify(policy({require("dda", {"dda"})}), {input({result("t4-dda")})},
+                            library(), kNow, kCertifier);
   ASSERT_EQ(cert.reasons.size(), 1u);
   EXPECT_EQ(cert.reasons[0].scenario, "t4-dda-warned");
   EXPECT_EQ(cert.reasons[0].finding, Finding::NotRun);
@@ -193,7 +196,7 @@ TEST(CertifyTest, ResultsFromRealRigsCountOnTheirRigClass) {
               {input(allPassing()),
                input({result("t4-dda", "t4-server"), result("t4-dda-warned", "t4-server")}, kToday,
                      "rig.xml")},
-              library(), kNow);
+              library(), kNow, kCertifier);
   EXPECT_TRUE(cert.certified) << summaryText(cert);
   ASSERT_EQ(cert.inputs.size(), 2u);
   EXPECT_EQ(cert.inputs[1].path, "rig.xml");
@@ -205,7 +208,8 @@ TEST(CertifyTest, WarningsFailUnlessThePolicyOrARequirementAcceptsThem) {
   warned.properties["warnings"] = "mitigation-driver-missing";
   const std::vector<CaseResult> cases = {result("t4-dda"), warned};
 
-  const auto strict = certify(policy({require("dda", {"dda"})}), {input(cases)}, library(), kNow);
+  const auto strict =
+      certify(policy({require("dda", {"dda"})}), {input(cases)}, library(), kNow, kCertifier);
   ASSERT_EQ(strict.reasons.size(), 1u);
   EXPECT_EQ(strict.reasons[0].finding, Finding::Warning);
   EXPECT_EQ(strict.reasons[0].scenario, "t4-dda-warned");
@@ -213,41 +217,108 @@ TEST(CertifyTest, WarningsFailUnlessThePolicyOrARequirementAcceptsThem) {
 
   auto accepting = require("expected-warnings", {"warning"});
   accepting.warnings = WarningPolicy::Pass;
-  const auto overridden =
-      certify(policy({require("dda", {"dda"}), accepting}), {input(cases)}, library(), kNow);
+  const auto overridden = certify(policy({require("dda", {"dda"}), accepting}), {input(cases)},
+                                  library(), kNow, kCertifier);
   EXPECT_TRUE(overridden.certified) << summaryText(overridden);
 
   auto lax = policy({require("dda", {"dda"})});
   lax.warnings = WarningPolicy::Pass;
-  EXPECT_TRUE(certify(lax, {input(cases)}, library(), kNow).certified);
+  EXPECT_TRUE(certify(lax, {input(cases)}, library(), kNow, kCertifier).certified);
 
   // A requirement may be stricter than its policy.
   auto strictRequirement = require("dda", {"dda"});
   strictRequirement.warnings = WarningPolicy::Fail;
   auto strictInLax = policy({strictRequirement});
   strictInLax.warnings = WarningPolicy::Pass;
-  EXPECT_FALSE(certify(strictInLax, {input(cases)}, library(), kNow).certified);
+  EXPECT_FALSE(certify(strictInLax, {input(cases)}, library(), kNow, kCertifier).certified);
 }
 
 TEST(CertifyTest, ResultsOlderThanMaxAgeAreStale) {
   auto p = policy({require("dda", {"dda"})});
   p.maxAgeDays = 7;
-  const auto fresh = certify(p, {input(allPassing(), "2026-11-21T12:00:00")}, library(), kNow);
+  const auto fresh =
+      certify(p, {input(allPassing(), "2026-11-21T12:00:00")}, library(), kNow, kCertifier);
   EXPECT_TRUE(fresh.certified) << summaryText(fresh);
 
-  const auto stale = certify(p, {input(allPassing(), "2026-11-17T11:00:00")}, library(), kNow);
-  ASSERT_EQ(stale.reasons.size(), 2u);
-  EXPECT_EQ(stale.reasons[0].finding, Finding::Stale);
-  EXPECT_EQ(stale.reasons[0].text,
+  const auto one = certify(p,
+                           {input({result("t4-dda")}, "2026-11-17T11:00:00", "old.xml"),
+                            input({result("t4-dda-warned")}, kToday)},
+                           library(), kNow, kCertifier);
+  ASSERT_EQ(one.reasons.size(), 1u);
+  EXPECT_EQ(one.reasons[0].finding, Finding::Stale);
+  EXPECT_EQ(one.reasons[0].scenario, "t4-dda");
+  EXPECT_EQ(one.reasons[0].text,
             "dda on sim: t4-dda is stale: it ran 2026-11-17T11:00:00Z, 10 day(s) before "
-            "2026-11-27T12:00:00Z; the policy allows 7");
+            "2026-11-27T12:00:00Z; the policy allows 7 day(s)");
 
-  const auto undated = certify(p, {input(allPassing(), "")}, library(), kNow);
-  ASSERT_EQ(undated.reasons.size(), 2u);
+  const auto undated = certify(p, {input(allPassing(), "")}, library(), kNow, kCertifier);
+  ASSERT_EQ(undated.reasons.size(), 1u); // one per rig class, not one per scenario
   EXPECT_EQ(undated.reasons[0].finding, Finding::Undated);
+  EXPECT_THAT(undated.reasons[0].text, HasSubstr("dda on sim: 2 results are undated; the first, "
+                                                 "t4-dda: its suite has no timestamp"));
 
   p.maxAgeDays.reset();
-  EXPECT_TRUE(certify(p, {input(allPassing(), "")}, library(), kNow).certified);
+  EXPECT_TRUE(certify(p, {input(allPassing(), "")}, library(), kNow, kCertifier).certified);
+}
+
+TEST(CertifyTest, StaleResultsAreOneReasonPerRigClass) {
+  // Two requirements, two rig classes, every result old: one reason on each rig class, with
+  // the oldest result and the policy's max age, naming both requirements.
+  auto p = policy({require("dda", {"dda"}, {"sim", "t4-server"}),
+                   require("gpu-pv", {"gpu-pv"}, {"sim", "t4-server"})});
+  p.maxAgeDays = 7;
+  auto rig = allPassing();
+  for (auto& c : rig) {
+    c.properties["rig-class"] = "t4-server";
+  }
+  const auto cert = certify(
+      p,
+      {input({result("t4-dda"), result("t4-dda-warned")}, "2026-11-10T09:00:00", "sim-monday.xml"),
+       input({result("geforce-gpupv")}, "2026-11-03T09:00:00", "sim-older.xml"),
+       input(rig, "2026-11-17T09:00:00", "rig.xml")},
+      library(), kNow, kCertifier);
+  ASSERT_EQ(cert.reasons.size(), 2u) << summaryText(cert);
+  EXPECT_EQ(cert.reasons[0].finding, Finding::Stale);
+  EXPECT_EQ(cert.reasons[0].rigClass, "sim");
+  EXPECT_EQ(cert.reasons[0].requirements, (std::vector<std::string>{"dda", "gpu-pv"}));
+  EXPECT_TRUE(cert.reasons[0].scenario.empty());
+  EXPECT_EQ(
+      cert.reasons[0].text,
+      "dda, gpu-pv on sim: 3 results are stale; the oldest, geforce-gpupv: it ran "
+      "2026-11-03T09:00:00Z, 24 day(s) before 2026-11-27T12:00:00Z; the policy allows 7 day(s)");
+  ASSERT_TRUE(cert.reasons[0].entry);
+  EXPECT_EQ(cert.entries[*cert.reasons[0].entry].scenario, "geforce-gpupv");
+  EXPECT_EQ(cert.reasons[1].rigClass, "t4-server");
+  EXPECT_THAT(cert.reasons[1].text,
+              HasSubstr("dda, gpu-pv on t4-server: 3 results are stale; the oldest, "));
+  EXPECT_THAT(cert.reasons[1].text, HasSubstr("it ran 2026-11-17T09:00:00Z, 10 day(s) before"));
+  // Each scenario still says it is stale where it is listed.
+  EXPECT_FALSE(cert.requirements[0].passed);
+  const auto text = certificateXml(cert);
+  EXPECT_THAT(text, HasSubstr("<scenario name=\"t4-dda\" outcome=\"stale\""));
+}
+
+TEST(CertifyTest, AScenarioThatSeveralRequirementsSelectIsOneReason) {
+  // t4-dda-warned carries both the dda and the warning tags.
+  const auto p = policy(
+      {require("dda", {"dda"}), require("warned", {"warning"}), require("dda-again", {"t4"})});
+  const auto cert = certify(
+      p, {input({result("t4-dda"), failed("t4-dda-warned", "gpu-count", "2 requested, 1 found")})},
+      library(), kNow, kCertifier);
+  ASSERT_EQ(cert.reasons.size(), 1u) << summaryText(cert);
+  EXPECT_EQ(cert.reasons[0].requirements, (std::vector<std::string>{"dda", "warned", "dda-again"}));
+  EXPECT_EQ(cert.reasons[0].text, "dda, warned, dda-again on sim: t4-dda-warned failed: "
+                                  "gpu-count: 2 requested, 1 found");
+  EXPECT_THAT(summaryText(cert), HasSubstr("NOT CERTIFIED: 1 reason(s)"));
+  // Every requirement is still judged on its own.
+  for (const auto& r : cert.requirements) {
+    EXPECT_FALSE(r.passed) << r.id;
+  }
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(certificateXml(cert).c_str()));
+  EXPECT_STREQ(
+      doc.child("certificate").child("reasons").child("reason").attribute("requirements").value(),
+      "dda warned dda-again");
 }
 
 TEST(CertifyTest, TheNewestResultCountsAndATieTakesTheWorse) {
@@ -256,18 +327,18 @@ TEST(CertifyTest, TheNewestResultCountsAndATieTakesTheWorse) {
       p,
       {input({failed("t4-dda", "smoke-failed", "no device")}, "2026-11-26T08:00:00", "monday.xml"),
        input(allPassing(), kToday, "tuesday.xml")},
-      library(), kNow);
+      library(), kNow, kCertifier);
   EXPECT_TRUE(fixed.certified) << summaryText(fixed);
   const auto broken =
       certify(p,
               {input(allPassing(), "2026-11-26T08:00:00", "monday.xml"),
                input({failed("t4-dda", "smoke-failed", "no device")}, kToday, "tuesday.xml")},
-              library(), kNow);
+              library(), kNow, kCertifier);
   ASSERT_EQ(broken.reasons.size(), 1u);
   EXPECT_EQ(broken.entries[*broken.reasons[0].entry].input, "tuesday.xml");
   const auto tie =
       certify(p, {input({failed("t4-dda", "smoke-failed", "no device")}), input(allPassing())},
-              library(), kNow);
+              library(), kNow, kCertifier);
   EXPECT_FALSE(tie.certified);
 }
 
@@ -276,13 +347,13 @@ TEST(CertifyTest, GlobsSelectByNameAndTagsNeedTheLibrary) {
   byName.id = "t4";
   byName.scenarios = {"t4-*"};
   byName.rigClasses = {"sim"};
-  const auto cert =
-      certify(policy({byName}), {input({result("t4-dda"), result("t4-dda-warned")})}, {}, kNow);
+  const auto cert = certify(policy({byName}), {input({result("t4-dda"), result("t4-dda-warned")})},
+                            {}, kNow, kCertifier);
   EXPECT_TRUE(cert.certified);
   EXPECT_EQ(cert.requirements[0].scenarios, 2u);
 
-  const auto nothing =
-      certify(policy({require("typo", {"ddaa"})}), {input(allPassing())}, library(), kNow);
+  const auto nothing = certify(policy({require("typo", {"ddaa"})}), {input(allPassing())},
+                               library(), kNow, kCertifier);
   ASSERT_EQ(nothing.reasons.size(), 1u);
   EXPECT_THAT(nothing.reasons[0].text, HasSubstr("typo: selects no scenario"));
   EXPECT_THAT(nothing.reasons[0].text, HasSubstr("tags=\"ddaa\""));
@@ -294,8 +365,8 @@ TEST(CertifyTest, SmokeFiguresBelowTheMinimumFail) {
   auto slow = result("t4-dda-warned");
   slow.properties["smoke.h2d-bandwidth"] = "9.5 GB/s";
   const SmokeMinimum minimum{"sim", "h2d-bandwidth", 10, "GB/s", 5};
-  const auto cert =
-      certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})}, library(), kNow);
+  const auto cert = certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})},
+                            library(), kNow, kCertifier);
   EXPECT_FALSE(cert.certified);
   ASSERT_EQ(cert.reasons.size(), 1u);
   EXPECT_EQ(cert.reasons[0].smokeCheck, "h2d-bandwidth");
@@ -309,25 +380,124 @@ TEST(CertifyTest, SmokeFiguresBelowTheMinimumFail) {
   EXPECT_TRUE(cert.requirements[0].passed); // the scenarios passed; their figure did not
 
   slow.properties["smoke.h2d-bandwidth"] = "10.0 GB/s";
-  EXPECT_TRUE(
-      certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})}, library(), kNow)
-          .certified);
+  EXPECT_TRUE(certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})},
+                      library(), kNow, kCertifier)
+                  .certified);
 
   slow.properties["smoke.h2d-bandwidth"] = "10500 MB/s";
-  const auto units =
-      certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})}, library(), kNow);
+  const auto units = certify(policy({require("dda", {"dda"})}, {minimum}), {input({fast, slow})},
+                             library(), kNow, kCertifier);
   ASSERT_EQ(units.reasons.size(), 1u);
   EXPECT_THAT(units.reasons[0].text, HasSubstr("in MB/s, the policy's minimum is in GB/s"));
 }
 
+TEST(CertifyTest, TheSameReasonIsGivenOnce) {
+  // A policy that states one smoke minimum twice (two files joined, say) fails once for it.
+  const SmokeMinimum minimum{"t4-server", "h2d-bandwidth", 10, "GB/s", 5};
+  const auto cert = certify(policy({require("dda", {"dda"})}, {minimum, minimum}),
+                            {input(allPassing())}, library(), kNow, kCertifier);
+  ASSERT_EQ(cert.smoke.size(), 2u);
+  ASSERT_EQ(cert.reasons.size(), 1u) << summaryText(cert);
+  EXPECT_THAT(summaryText(cert), HasSubstr("NOT CERTIFIED: 1 reason(s)"));
+}
+
 TEST(CertifyTest, ASmokeMinimumWithNoFigureIsNotRun) {
   const SmokeMinimum minimum{"t4-server", "h2d-bandwidth", 10, "GB/s", 5};
-  const auto cert =
-      certify(policy({require("dda", {"dda"})}, {minimum}), {input(allPassing())}, library(), kNow);
+  const auto cert = certify(policy({require("dda", {"dda"})}, {minimum}), {input(allPassing())},
+                            library(), kNow, kCertifier);
   ASSERT_EQ(cert.reasons.size(), 1u);
   EXPECT_EQ(cert.reasons[0].finding, Finding::NotRun);
   EXPECT_THAT(cert.reasons[0].text,
               HasSubstr("not run: no result from rig class t4-server reports the smoke check"));
+}
+
+DeployOutcome outcomeOf(std::map<std::string, std::string> properties) {
+  CaseResult c;
+  c.properties = std::move(properties);
+  return deployOutcomeOf(c);
+}
+
+TEST(DeployOutcomeTest, ReadsTheTechniqueConfiguredOrTheRefusal) {
+  const auto dda = outcomeOf({{"passthrough", "auto"}, {"technique", "DirectDeviceAssignment"}});
+  EXPECT_EQ(dda.kind, DeployKind::Configured);
+  EXPECT_EQ(dda.technique, "DirectDeviceAssignment");
+  EXPECT_EQ(dda.label, "DDA");
+  EXPECT_EQ(
+      outcomeOf({{"passthrough", "ParaVirtualization"}, {"technique", "ParaVirtualization"}}).label,
+      "GPU-PV");
+
+  const auto home = outcomeOf(
+      {{"passthrough", "auto"}, {"technique", "None"}, {"deploy-error", "unsupported-edition"}});
+  EXPECT_EQ(home.kind, DeployKind::Refused);
+  EXPECT_EQ(home.error, "unsupported-edition");
+  EXPECT_EQ(home.label, "refused: unsupported-edition");
+  EXPECT_EQ(
+      outcomeOf(
+          {{"passthrough", "auto"}, {"technique", "None"}, {"deploy-error", "invalid-request"}})
+          .kind,
+      DeployKind::Refused);
+  EXPECT_EQ(
+      outcomeOf(
+          {{"passthrough", "auto"}, {"technique", "None"}, {"deploy-error", "driver-missing"}})
+          .kind,
+      DeployKind::Refused);
+
+  // After the host had started to change, the flow rolled back.
+  const auto fault = outcomeOf({{"passthrough", "DirectDeviceAssignment"},
+                                {"technique", "None"},
+                                {"deploy-error", "operation-failed"}});
+  EXPECT_EQ(fault.kind, DeployKind::RolledBack);
+  EXPECT_EQ(fault.label, "rolled back: operation-failed");
+  EXPECT_EQ(outcomeOf({{"technique", "None"}, {"deploy-error", "device-busy"}}).kind,
+            DeployKind::RolledBack);
+  const auto unknown = outcomeOf({{"technique", "None"}, {"deploy-error", "cosmic-ray"}});
+  EXPECT_EQ(unknown.kind, DeployKind::DeployError);
+  EXPECT_EQ(unknown.label, "deploy error: cosmic-ray");
+
+  // Nothing asked: a None request, or no deploy at all.
+  const auto none = outcomeOf({{"passthrough", "None"}, {"technique", "None"}});
+  EXPECT_EQ(none.kind, DeployKind::Nothing);
+  EXPECT_EQ(none.label, "None");
+  EXPECT_EQ(outcomeOf({{"technique", "None"}}).kind, DeployKind::Nothing);
+  // Asked, nothing configured and no error: the deploy never finished (a crash).
+  const auto cut = outcomeOf({{"passthrough", "DirectDeviceAssignment"}, {"technique", "None"}});
+  EXPECT_EQ(cut.kind, DeployKind::NotConfigured);
+  EXPECT_EQ(cut.label, "not configured");
+  // Another tool's JUnit says nothing about a deploy.
+  EXPECT_EQ(outcomeOf({{"backend", "pester"}}).kind, DeployKind::Unrecorded);
+  EXPECT_EQ(outcomeOf({{"backend", "pester"}}).label, "");
+}
+
+TEST(DeployOutcomeTest, OlderFilesMixedRequestAndOutcome) {
+  // technique was the configured one on success, else the request; none without a deploy.
+  EXPECT_EQ(outcomeOf({{"technique", "auto"}}).kind, DeployKind::NotConfigured);
+  EXPECT_EQ(outcomeOf({{"technique", "none"}}).label, "None");
+  EXPECT_EQ(outcomeOf({{"technique", "None"}}).label, "None");
+  EXPECT_EQ(outcomeOf({{"technique", "DDA"}}).label, "DDA");
+  EXPECT_EQ(outcomeOf({{"technique", "DDA"}}).kind, DeployKind::Configured);
+}
+
+TEST(DeployOutcomeTest, JoinedValuesOfASuiteAreMerged) {
+  const auto merged = outcomeOf(
+      {{"technique", "DirectDeviceAssignment | None"}, {"deploy-error", "unsupported-edition"}});
+  EXPECT_EQ(merged.kind, DeployKind::Merged);
+  EXPECT_EQ(merged.label, "DDA | None (deploy-error unsupported-edition)");
+}
+
+TEST(CertifyTest, EachEntryKnowsWhatItsDeployDidOnItsRigClass) {
+  auto onRig = result("t4-dda", "t4-server");
+  onRig.properties["deploy-error"] = "device-busy";
+  auto onSim = result("t4-dda");
+  onSim.properties["technique"] = "DirectDeviceAssignment";
+  const auto cert = certify(policy({require("dda", {"dda"}, {"sim", "t4-server"})}),
+                            {input({onSim, onRig})}, library(), kNow, kCertifier);
+  std::map<std::pair<std::string, std::string>, std::string> labels;
+  for (const auto& e : cert.entries) {
+    labels[{e.scenario, e.rigClass}] = e.deploy.label;
+  }
+  EXPECT_EQ(labels.at({"t4-dda", "sim"}), "DDA");
+  EXPECT_EQ(labels.at({"t4-dda", "t4-server"}), "rolled back: device-busy");
+  EXPECT_EQ(labels.at({"t4-dda-warned", "t4-server"}), ""); // not run there: nothing to say
 }
 
 TEST(CertifyTest, ReadsJunitAndHashesItsBytes) {
@@ -379,7 +549,7 @@ TEST(CertifyTest, PesterTestcasesCountOnTheRigClassPester) {
   teardown.scenarios = {"Teardown.restores the VM settings"};
   auto p = policy({require("dda", {"dda"}), mirrors, teardown});
   p.maxAgeDays = 7;
-  const auto cert = certify(p, {input(allPassing()), *pester}, library(), ran + 1h);
+  const auto cert = certify(p, {input(allPassing()), *pester}, library(), ran + 1h, kCertifier);
 
   EXPECT_FALSE(cert.certified);
   EXPECT_THAT(cert.rigClasses, ::testing::ElementsAre("sim", "pester"));
@@ -410,7 +580,7 @@ TEST(CertifyTest, PesterTestcasesCountOnTheRigClassPester) {
           "skipped: no reason given"));
 
   // Pester's local, zone-less timestamps age like ours.
-  const auto later = certify(p, {*pester}, library(), ran + std::chrono::days{8});
+  const auto later = certify(p, {*pester}, library(), ran + std::chrono::days{8}, kCertifier);
   EXPECT_FALSE(later.requirements[2].passed);
   const auto entry = std::find_if(later.entries.begin(), later.entries.end(), [](const Entry& e) {
     return e.scenario == "Teardown.restores the VM settings";
@@ -425,7 +595,7 @@ TEST(CertificateTest, RecordsPolicyInputsVerdictAndOutcomes) {
   const auto cert = certify(p,
                             {input({failed("t4-dda", "gpu-count", "2 requested, 1 found"),
                                     result("t4-dda-warned"), result("geforce-gpupv")})},
-                            library(), kNow);
+                            library(), kNow, kCertifier);
   const auto text = certificateXml(cert);
   pugi::xml_document doc;
   ASSERT_TRUE(doc.load_string(text.c_str())) << text;
@@ -465,9 +635,91 @@ TEST(CertificateTest, RecordsPolicyInputsVerdictAndOutcomes) {
   EXPECT_EQ(reasons, 2);
 }
 
+/// A result of a run that names its build (docs/junit.md).
+CaseResult built(std::string name, std::string rules = "eflow-2021-preview") {
+  auto c = result(std::move(name));
+  c.properties["hil-version"] = "0.1.0";
+  c.properties["hil-commit"] = "b8ccf1a";
+  c.properties["catalog-sha256"] = std::string(64, 'c');
+  c.properties["seed"] = "42";
+  c.properties["scenario-seed"] = "1234567";
+  c.properties["rules"] = std::move(rules);
+  return c;
+}
+
+TEST(CertificateTest, NamesTheBuildsItCertifiesAndTheHilThatCertified) {
+  auto merged = built("geforce-gpupv");
+  merged.properties["seed"] = "42 | 7"; // two runs merged into one suite
+  auto old = result("t4-dda");
+  old.properties["seed"] = "9876543"; // an older file: the scenario's seed, not the run's
+  const auto cert = certify(
+      policy({require("all", {"dda", "gpu-pv"})}),
+      {input({built("t4-dda-warned"), built("t4-dda", "eflow-current"), merged}, kToday, "new.xml"),
+       input({old}, kToday, "old.xml")},
+      library(), kNow, kCertifier);
+  const auto values = [](const std::vector<BuildFact>& facts) {
+    std::vector<std::string> out;
+    for (const auto& fact : facts) {
+      std::string joined;
+      for (const auto& v : fact.values) {
+        joined += (joined.empty() ? "" : ",") + v;
+      }
+      out.push_back(fact.property + "=" + joined);
+    }
+    return out;
+  };
+  const auto sha = std::string(64, 'c');
+  EXPECT_THAT(values(cert.inputs.at(0).builds),
+              ::testing::ElementsAre("hil-version=0.1.0", "hil-commit=b8ccf1a",
+                                     "catalog-sha256=" + sha, "seed=42,7",
+                                     "rules=eflow-2021-preview,eflow-current"));
+  EXPECT_THAT(values(cert.inputs.at(1).builds),
+              ::testing::ElementsAre("hil-version=unknown", "hil-commit=unknown",
+                                     "catalog-sha256=unknown", "seed=unknown", "rules=unknown"));
+  EXPECT_THAT(values(cert.builds),
+              ::testing::ElementsAre("hil-version=0.1.0,unknown", "hil-commit=b8ccf1a,unknown",
+                                     "catalog-sha256=" + sha + ",unknown", "seed=42,7,unknown",
+                                     "rules=eflow-2021-preview,eflow-current,unknown"));
+
+  const auto text = certificateXml(cert);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(text.c_str())) << text;
+  const auto root = doc.child("certificate");
+  EXPECT_STREQ(root.child("certified-by").attribute("hil-version").value(), "0.2.0");
+  EXPECT_STREQ(root.child("certified-by").attribute("hil-commit").value(), "2f1c0d4");
+  std::vector<std::string> seeds;
+  for (auto seed : root.child("builds").children("seed")) {
+    seeds.emplace_back(seed.text().get());
+  }
+  EXPECT_THAT(seeds, ::testing::ElementsAre("42", "7", "unknown"));
+  EXPECT_STREQ(root.child("builds").child("catalog-sha256").text().get(), sha.c_str());
+  const auto first = root.child("inputs").child("input");
+  EXPECT_STREQ(first.child("hil-version").text().get(), "0.1.0");
+  EXPECT_STREQ(first.child("hil-commit").text().get(), "b8ccf1a");
+  EXPECT_STREQ(first.child("rules").next_sibling("rules").text().get(), "eflow-current");
+  EXPECT_STREQ(first.next_sibling("input").child("hil-version").text().get(), "unknown");
+
+  EXPECT_THAT(summaryText(cert),
+              HasSubstr("  results of hil-version 0.1.0, unknown; hil-commit b8ccf1a, unknown; "
+                        "catalog-sha256 " +
+                        sha +
+                        ", unknown; seed 42, 7, unknown; rules eflow-2021-preview, "
+                        "eflow-current, unknown\n  certified by hil 0.2.0 (git 2f1c0d4)\n"));
+
+  // A hil built outside a git checkout has no commit.
+  const auto outside = certify(policy({require("all", {"dda"})}), {input({built("t4-dda")})},
+                               library(), kNow, Certifier{"0.2.0", ""});
+  pugi::xml_document again;
+  ASSERT_TRUE(again.load_string(certificateXml(outside).c_str()));
+  EXPECT_STREQ(again.child("certificate").child("certified-by").attribute("hil-commit").value(),
+               "unknown");
+  EXPECT_THAT(summaryText(outside), HasSubstr("certified by hil 0.2.0\n"));
+}
+
 TEST(CertificateTest, HostileTextStaysWellFormed) {
   auto hostile = failed("t4-dda", "gpu-count", "<b>\"&'\x1b[31m");
-  const auto cert = certify(policy({require("dda", {"dda"})}), {input({hostile})}, library(), kNow);
+  const auto cert =
+      certify(policy({require("dda", {"dda"})}), {input({hostile})}, library(), kNow, kCertifier);
   pugi::xml_document doc;
   const auto text = certificateXml(cert);
   ASSERT_TRUE(doc.load_string(text.c_str())) << text;

@@ -155,8 +155,21 @@ TEST(JunitReader, ReadsABareTestsuiteRoot) {
   ASSERT_EQ(suite.cases.size(), 2U);
   EXPECT_EQ(suite.cases[0].suite, "tests.test_a");
   EXPECT_DOUBLE_EQ(suite.cases[0].seconds, 0.5);
+  EXPECT_TRUE(suite.cases[0].timed);
   EXPECT_EQ(suite.cases[1].suite, "pytest"); // no classname: the suite's name
   EXPECT_DOUBLE_EQ(suite.cases[1].seconds, 0.0);
+  EXPECT_FALSE(suite.cases[1].timed); // a time it cannot read is no time
+}
+
+TEST(JunitReader, KnowsWhetherATestcaseHadATime) {
+  const RunReport report = read(R"(<testsuite name="s">
+  <testcase name="fast" time="0.000"/>
+  <testcase name="untimed"/>
+</testsuite>
+)");
+  ASSERT_EQ(report.suites.at(0).cases.size(), 2U);
+  EXPECT_TRUE(report.suites[0].cases[0].timed); // under a millisecond, and known
+  EXPECT_FALSE(report.suites[0].cases[1].timed);
 }
 
 TEST(JunitReader, FlattensNestedSuites) {
