@@ -13,7 +13,7 @@ in order, in a scratch folder of their own that links the repository's folders (
 What a command must do:
 - its exit status: 0, or what its comment says (`# exits 3`, `(exit 2)`; `refuses` means 2);
 - in a block that shows the output after a `$ ` command, that output: every line shown appears,
-  in order and together (`...` skips lines; times, rates and dates may differ);
+  in order and together (`...` skips lines; times, rates, dates and git commits may differ);
 - a command naming a scenario file that is not in the repository runs on the XML block shown just
   before it in the same document.
 
@@ -148,6 +148,7 @@ VARIABLE = [
     (re.compile(r"\d+ (scenario )?runs/s"), "R runs/s"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ?"), "DATE"),
     (re.compile(r"\[\d{4}-\d\d-\d\dT[^\]]*\]"), "[DATE]"),
+    (re.compile(r"(git |hil-commit )[0-9a-f]+(-dirty)?"), r"\1COMMIT"),
 ]
 
 
