@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -70,9 +71,15 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
     if (auto mode = root.choice("mode", {"hyperv", "eflow"})) {
       rig.mode = *mode == "eflow" ? RigMode::Eflow : RigMode::HyperV;
     }
+    std::set<std::string_view> seen;
     for (auto node : root.children({"shell", "vm", "windows", "gpu", "deadline", "standin"})) {
       const std::string_view name = node.name();
       xml::Element el{*doc, node, out, rigAttributes(name)};
+      if (name != "gpu" && !seen.insert(name).second) {
+        el.error(fmt::format("<{}> may appear only once in <rig>; expected one, or none for its "
+                             "default",
+                             name));
+      }
       if (name == "shell") {
         for (auto arg : el.children({"arg"})) {
           xml::Element a{*doc, arg, out, rigAttributes("arg")};
@@ -91,7 +98,12 @@ Parsed<Rig> parseRig(std::string text, std::string file, const data::GpuCatalog&
                 true)) {
           rig.edition = platform::parseEdition(*edition);
         }
-        el.optional("build"); // informative: the rig reports its real build itself
+        // Informative (the rig reports its real build itself), but a build all the same.
+        if (auto build = el.optional("build"); build && !platform::parseWindowsBuild(*build)) {
+          el.error(fmt::format("build=\"{}\" on <windows>: expected a build number such as "
+                               "20348 or 19044.1620",
+                               *build));
+        }
         el.children({});
       } else if (name == "gpu") {
         const auto model = el.required("model").value_or("");

@@ -73,6 +73,29 @@ TEST(RigTest, AnUnknownAttributeNamesTheAllowedOnes) {
                                     "seconds (did you mean 'seconds'?)"));
 }
 
+TEST(RigTest, ARepeatedElementOrABadBuildIsAnError) {
+  // Two <shell> elements used to add up into one argv; a build was not read at all.
+  const auto rig = parseRig("<rig name=\"r\" class=\"c\">\n"
+                            "  <shell><arg>pwsh</arg></shell>\n"
+                            "  <shell><arg>-NoLogo</arg></shell>\n"
+                            "  <windows edition=\"server\" build=\"ltsc2022\"/>\n"
+                            "  <gpu model=\"tesla-t4\"/>\n"
+                            "  <gpu model=\"tesla-t4\"/>\n"
+                            "</rig>",
+                            "bad.xml", data::GpuCatalog::builtin());
+  ASSERT_FALSE(rig.has_value());
+  std::vector<std::string> messages;
+  for (const auto& d : rig.error()) {
+    messages.push_back(d.toString());
+  }
+  EXPECT_THAT(
+      messages,
+      ElementsAre("bad.xml:3: <shell> may appear only once in <rig>; expected one, or "
+                  "none for its default",
+                  "bad.xml:4: build=\"ltsc2022\" on <windows>: expected a build number such "
+                  "as 20348 or 19044.1620"));
+}
+
 TEST(RigTest, ScenariosAreMatchedByTheirRigElement) {
   const auto rig = *parseRig(kRig, "t4.xml", data::GpuCatalog::builtin());
   scenario::Scenario s;
