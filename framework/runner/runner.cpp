@@ -380,7 +380,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     if (expectations) {
       run.unchecked(last);
     }
-    last = Last{step.kind, step.line, {}, std::nullopt, {}, !expectations};
+    last = Last{step.kind, step.line, {}, std::nullopt, {}, !expectations, std::nullopt};
     if (step.kind == StepKind::Deploy && !firstDeploy.passthrough) {
       firstDeploy.passthrough = toString(step.deploy.passthrough);
       firstDeploy.pending = true;
