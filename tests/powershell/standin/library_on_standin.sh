@@ -21,12 +21,6 @@ if [[ ! -s "$junit" ]]; then
   tail -n 40 "$out/$(basename "$rig" .xml).log" >&2
   exit 1
 fi
-for schema in junit-10 jenkins-junit; do
-  if [[ ! -f "$schemas/$schema.xsd" ]]; then
-    echo "no schema $schemas/$schema.xsd (tests/schemas/README.md)" >&2
-    exit 1
-  fi
-  xmllint --noout --schema "$schemas/$schema.xsd" "$junit"
-done
+bash "$here/../../cli/validate_junit.sh" "$schemas" "$junit"
 grep -q '<property name="backend" value="real"' "$junit"
 /usr/bin/python3 "$here/same_outcomes.py" "$sim_junit" "$junit"

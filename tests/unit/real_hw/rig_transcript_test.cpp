@@ -21,6 +21,15 @@ constexpr const char* kRig = R"(<rig name="t4-lab-01" class="t4-server" mode="ef
   <deadline seconds="120"/>
 </rig>)";
 
+/// Each diagnostic as file:line: message.
+std::vector<std::string> messagesOf(const Diagnostics& diagnostics) {
+  std::vector<std::string> messages;
+  for (const auto& d : diagnostics) {
+    messages.push_back(d.toString());
+  }
+  return messages;
+}
+
 TEST(RigTest, ParsesEveryField) {
   const auto rig = parseRig(kRig, "t4.xml", data::GpuCatalog::builtin());
   ASSERT_TRUE(rig.has_value()) << toString(rig.error());
@@ -63,10 +72,7 @@ TEST(RigTest, AnUnknownAttributeNamesTheAllowedOnes) {
                             "</rig>",
                             "bad.xml", data::GpuCatalog::builtin());
   ASSERT_FALSE(rig.has_value());
-  std::vector<std::string> messages;
-  for (const auto& d : rig.error()) {
-    messages.push_back(d.toString());
-  }
+  const auto messages = messagesOf(rig.error());
   EXPECT_THAT(messages, ElementsAre("bad.xml:1: unknown attribute 'mdoe' on <rig>; expected one of "
                                     "name, class, mode (did you mean 'mode'?)",
                                     "bad.xml:2: unknown attribute 'second' on <deadline>; expected "
@@ -84,10 +90,7 @@ TEST(RigTest, ARepeatedElementOrABadBuildIsAnError) {
                             "</rig>",
                             "bad.xml", data::GpuCatalog::builtin());
   ASSERT_FALSE(rig.has_value());
-  std::vector<std::string> messages;
-  for (const auto& d : rig.error()) {
-    messages.push_back(d.toString());
-  }
+  const auto messages = messagesOf(rig.error());
   EXPECT_THAT(
       messages,
       ElementsAre("bad.xml:3: <shell> may appear only once in <rig>; expected one, or "
