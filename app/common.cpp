@@ -1,7 +1,10 @@
 #include "app/common.h"
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -126,6 +129,27 @@ std::unique_ptr<real_hw::ShellSession> openRigShell(const real_hw::Rig& rig, boo
                                  : fmt::format("it answered {:?} {:?}", reply->out, reply->err);
   throw BadInput{fmt::format("{}: the rig's shell does not answer ({}): {}; nothing was run",
                              rig.file, argv, why)};
+}
+
+std::string defaultRigStateDir(const real_hw::Rig& rig) {
+  std::filesystem::path base;
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/') {
+    base = state; // the XDG base directory spec ignores a relative path
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    base = std::filesystem::path{home} / ".local" / "state";
+  } else {
+    throw BadInput{fmt::format("{}: neither XDG_STATE_HOME nor HOME is set, so the rig's journal "
+                               "has no home; name a folder with --state DIR",
+                               rig.file)};
+  }
+  // A rig name is free text: only letters, digits, '-', '_' and inner dots reach the path.
+  std::string folder;
+  for (const char c : rig.name) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
+                       (c == '.' && !folder.empty());
+    folder += plain ? c : '_';
+  }
+  return (base / "gpu-hil" / "rigs" / folder).string();
 }
 
 runner::Runner::Progress terminalProgress() {

@@ -46,6 +46,12 @@ public:
 [[nodiscard]] std::unique_ptr<real_hw::ShellSession> openRigShell(const real_hw::Rig& rig,
                                                                   bool probe = true);
 
+/// Where a rig's flow journal lives when `--state` names no folder:
+/// $XDG_STATE_HOME/gpu-hil/rigs/NAME (XDG_STATE_HOME defaults to ~/.local/state), one folder per
+/// rig name, so that `hil recover --backend real --rig FILE` finds what a controller that died on
+/// that rig left behind. BadInput when neither XDG_STATE_HOME nor HOME is set.
+[[nodiscard]] std::string defaultRigStateDir(const real_hw::Rig& rig);
+
 /// Watches a run on a terminal; stays quiet in CI logs.
 [[nodiscard]] runner::Runner::Progress terminalProgress();
 void endProgress();

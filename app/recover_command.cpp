@@ -1,5 +1,6 @@
 // `hil recover`: rolls back a flow a crash interrupted, from the journal in a state folder.
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -26,7 +27,9 @@ public:
                      "--rig)")
         ->check(CLI::IsMember({"sim", "real"}));
     command_->add_option("--rig", rig_, "With --backend real: the rig file of the interrupted run");
-    command_->add_option("--state", state_, "The state folder of `hil run --state`")->required();
+    command_->add_option("--state", state_,
+                         "The state folder of `hil run --state`; with --backend real, default: "
+                         "the rig's own ($XDG_STATE_HOME/gpu-hil/rigs/NAME)");
   }
 
   int run() const override {
@@ -36,8 +39,20 @@ public:
     if (backend_ == "sim" && !rig_.empty()) {
       throw BadInput{"--rig goes with --backend real"};
     }
-    const auto& state = state_;
+    if (backend_ == "sim" && state_.empty()) {
+      throw BadInput{"--backend sim needs --state DIR (the state folder of `hil run --state`)"};
+    }
+    std::optional<real_hw::Rig> rig;
+    if (backend_ == "real") {
+      rig = loadRig(rig_, data::GpuCatalog::builtin());
+    }
+    const auto state = state_.empty() ? defaultRigStateDir(*rig) : state_;
     if (std::error_code ec; !std::filesystem::is_directory(state, ec)) {
+      if (state_.empty()) {
+        fmt::print("nothing to recover: no run on rig {} kept a journal here ({})\n", rig->name,
+                   state);
+        return kExitPassed;
+      }
       throw BadInput{fmt::format("--state {}: no such folder (the state folder of an earlier "
                                  "`hil run --state`); nothing was changed",
                                  state)};
@@ -48,18 +63,18 @@ public:
       throw BadInput{
           fmt::format("--state {}: {}; nothing was changed", state, flowState.error().describe())};
     }
-    return backend_ == "real" ? recoverRig(store, *flowState) : recoverSimulated(store, *flowState);
+    return rig ? recoverRig(*rig, state, store, *flowState)
+               : recoverSimulated(state, store, *flowState);
   }
 
 private:
   /// The rig's own host: the journal's undo steps, applied through the rig's shell.
-  int recoverRig(runner::FileFlowStore& store, const flows::FlowState& flowState) const {
+  static int recoverRig(const real_hw::Rig& rig, const std::string& state,
+                        runner::FileFlowStore& store, const flows::FlowState& flowState) {
     if (!flowState.journal || flowState.journal->undo.empty()) {
-      fmt::print("nothing to recover: no unfinished flow in {}\n", state_);
+      fmt::print("nothing to recover: no unfinished flow in {}\n", state);
       return kExitPassed;
     }
-    const auto& catalog = data::GpuCatalog::builtin();
-    const auto rig = loadRig(rig_, catalog);
     UtcClock clock;
     real_hw::RealBackendFactory factory{rig, openRigShell(rig), clock};
     auto host = factory.attach(flowState.journal->vm);
@@ -73,8 +88,8 @@ private:
     return reportRecovery(recovered);
   }
 
-  int recoverSimulated(runner::FileFlowStore& store, const flows::FlowState& flowState) const {
-    const auto& state = state_;
+  static int recoverSimulated(const std::string& state, runner::FileFlowStore& store,
+                              const flows::FlowState& flowState) {
     const auto& catalog = data::GpuCatalog::builtin();
     auto host = simulators::StateDirSimFactory::loadHost(state, catalog, 1);
     if (!host) {

@@ -246,6 +246,9 @@ public:
   Backends(const RunArgs& args, const data::GpuCatalog& catalog,
            const std::vector<runner::SuiteInput>& suites, Clock& clock)
       : sim_(catalog) {
+    if (args.backend == "real") {
+      openRig(args, catalog, suites, clock); // first: a rig that does not answer leaves nothing
+    }
     if (!args.state.empty()) {
       openJournal(args);
     }
@@ -253,8 +256,6 @@ public:
       openSimulatedHost(args, catalog);
     } else if (args.backend == "replay") {
       replay_.emplace(args.transcripts, replayClock_);
-    } else if (args.backend == "real") {
-      openRig(args, catalog, suites, clock);
     }
   }
 
@@ -277,8 +278,8 @@ private:
   /// not start over an unfinished one.
   void openJournal(const RunArgs& args) {
     if (std::error_code ec; !std::filesystem::create_directories(args.state, ec) && ec) {
-      throw BadInput{fmt::format("--state {}: cannot create the folder: {}", args.state,
-                                 ec.message())};
+      throw BadInput{
+          fmt::format("--state {}: cannot create the folder: {}", args.state, ec.message())};
     }
     store_.emplace(args.state);
     auto flowState = store_->load();
@@ -374,7 +375,9 @@ public:
     run->add_flag("--verbose,-v", args_.verbose, "Print every scenario's log");
     run->add_option("--state", args_.state,
                     "Keep the flows' journal in DIR (and, on the simulator, the host), so a run "
-                    "that dies mid-flow can be recovered with hil recover");
+                    "that dies mid-flow can be recovered with hil recover; a simulated crash then "
+                    "ends the process. Rigs always keep it: by default in "
+                    "$XDG_STATE_HOME/gpu-hil/rigs/NAME");
     run->add_option("--fault", args_.faults,
                     "Inject OP:OCCURRENCE:KIND (error, hang, crash-before, crash-after) into "
                     "every scenario; expectations then do not apply, the invariants do "
@@ -388,9 +391,15 @@ public:
   }
 
   int run() const override {
-    const auto& args = args_;
+    auto args = args_;
     checkBackendOptions(args);
     const auto catalog = loadCatalog(args.catalog);
+    // A rig's journal is always durable: a controller that dies mid-flow (a CI timeout, a lost
+    // agent) leaves it where `hil recover --backend real --rig FILE` looks.
+    const bool explicitState = !args.state.empty();
+    if (args.backend == "real" && !explicitState) {
+      args.state = defaultRigStateDir(loadRig(args.rig, catalog));
+    }
     const auto rules = loadRules(args.rules);
     const auto builtins = builtinProfiles();
     const auto faults = parseFaults(args.faults);
@@ -405,7 +414,9 @@ public:
     runner::Runner runner{backends, catalog, rules, builtins, clock};
     runner::RunOptions options;
     options.store = backendChoice.store();
-    if (args.backend == "real" && !args.state.empty()) {
+    // With --state a simulated crash ends the process, as a power loss would; a rig's default
+    // journal lets the run go on as a new controller would, recovering from that journal.
+    if (args.backend == "real" && explicitState) {
       options.onCrash = [recover = recoverCommand(args)](const SimulatedCrash& crash) {
         stopAtCrash(crash, recover);
       };

@@ -8,6 +8,7 @@ set -euo pipefail
 hil=$1
 scenarios=$2
 work=$(mktemp -d)
+export XDG_STATE_HOME="$work/state-home" # a rig's default journal folder stays here
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/cli/expect.sh
 source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
@@ -74,6 +75,14 @@ expect_output "the shell's reason" "rig.xml: the rig's shell does not answer \(/
 if grep -q '^FAIL ' "$work/out"; then
   fail "scenarios were run against a shell that does not answer"
 fi
+
+[[ ! -e "$XDG_STATE_HOME" ]] || fail "a rig that could not start left a journal folder"
+# A rig's journal has a default home; the simulator's state folder must be named.
+expect_exit 2 "recover on the simulator without --state" "$hil" recover --backend sim
+expect_output "the missing state folder" "--backend sim needs --state DIR"
+expect_exit 0 "recover on a rig that never kept a journal here" "$hil" recover --backend real \
+  --rig "$work/rig.xml"
+expect_output "nothing to recover" "nothing to recover: no run on rig broken kept a journal here \($XDG_STATE_HOME/gpu-hil/rigs/broken\)"
 
 # hil validate reads rig and policy files by their root element.
 expect_exit 0 "validate rigs and policies" "$hil" validate "$work/rig.xml" \

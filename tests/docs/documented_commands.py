@@ -229,8 +229,11 @@ def main():
                     if token.endswith(".xml") and "/" not in token and command.xml \
                             and not (scratch / token).exists():
                         (scratch / token).write_text(command.xml, encoding="utf-8")
+                # A rig's default journal folder ($XDG_STATE_HOME/gpu-hil/rigs/NAME) stays in
+                # the scratch folder, never in the home of whoever runs the tests.
+                env = dict(os.environ, XDG_STATE_HOME=str(scratch / "state-home"))
                 result = subprocess.run(["bash", "-c", text], cwd=scratch, capture_output=True,
-                                        text=True, timeout=600, check=False)
+                                        text=True, timeout=600, check=False, env=env)
                 ran += 1
                 out = (result.stdout + result.stderr).split("\n")
                 want = expected_status(command)

@@ -507,11 +507,12 @@ TEST_F(SshSessionTest, TheStandInRigRunsScenariosThroughSsh) {
                              shell, HIL_STANDIN_MODULE, HIL_HIL, sshd.file("state")));
   const auto junit = sshd.file("junit.xml");
   const std::string scenarios = HIL_SCENARIOS_DIR;
-  const int status = runTool({HIL_HIL, "run", "--backend", "real", "--rig", rig, "--junit", junit,
-                              scenarios + "/dda/t4-dda-server-2019.xml",
-                              scenarios + "/gpu-pv/geforce-rtx-3080-gpupv-professional.xml",
-                              scenarios + "/faults/dda-fault-add-assignable-device-hang.xml"},
-                             sshd.file("run.log"));
+  const int status =
+      runTool({HIL_HIL, "run", "--backend", "real", "--rig", rig, "--state", sshd.file("journal"),
+               "--junit", junit, scenarios + "/dda/t4-dda-server-2019.xml",
+               scenarios + "/gpu-pv/geforce-rtx-3080-gpupv-professional.xml",
+               scenarios + "/faults/dda-fault-add-assignable-device-hang.xml"},
+              sshd.file("run.log"));
   EXPECT_EQ(status, 0) << readFile(sshd.file("run.log"));
   const auto report = readFile(junit);
   EXPECT_THAT(report, HasSubstr("tests=\"3\""));

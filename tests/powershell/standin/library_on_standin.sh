@@ -10,6 +10,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$out"
 junit="$out/$(basename "$rig" .xml)-junit.xml"
 rm -f "$junit"
+# The rig's journal (kept by every real run) lives in this test's folder, fresh each time.
+export XDG_STATE_HOME="$out/state-home-$(basename "$rig" .xml)"
+rm -rf "$XDG_STATE_HOME"
 
 # The run's own status says whether each scenario met its expectations; what this test checks
 # is that the outcomes equal the simulator's, passes and failures alike.

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
+
 namespace hil::real_hw {
 namespace {
 
@@ -22,12 +24,15 @@ TEST(LiveProcessRunnerTest, CollectsOutputErrorsAndExitStatus) {
 
 TEST(LiveProcessRunnerTest, ArgumentsReachTheProgramAsTheyAre) {
   // No shell in between: nothing in an argument is interpreted.
-  const std::string hostile = "$(touch /tmp/hil-pwned); `id`; 'quoted' \"double\"\nnext line";
+  const test_support::TempDir dir{"hil-process-test"};
+  const auto pwned = dir.file("pwned");
+  const std::string hostile =
+      "$(touch " + pwned + "); `touch " + pwned + "`; 'quoted' \"double\"\nnext line";
   LiveProcessRunner runner;
   const auto result = runner.run({"printf", "%s", hostile}, 10s);
   ASSERT_TRUE(result.has_value()) << result.error().describe();
   EXPECT_EQ(result->out, hostile);
-  EXPECT_FALSE(std::filesystem::exists("/tmp/hil-pwned"));
+  EXPECT_FALSE(std::filesystem::exists(pwned));
 }
 
 TEST(LiveProcessRunnerTest, AProgramThatHangsIsKilledWithItsChildrenAtTheDeadline) {

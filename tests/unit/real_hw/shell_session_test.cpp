@@ -14,6 +14,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
+
 namespace hil::real_hw {
 namespace {
 
@@ -28,26 +30,7 @@ constexpr auto kPlenty = 10s;
 std::string posix(std::string_view value) { return quoteFor(ShellDialect::Posix, value); }
 std::string powerShell(std::string_view value) { return quoteFor(ShellDialect::PowerShell, value); }
 
-/// A folder of its own for files a test's commands write.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "hil-shell-session-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] std::string file(std::string_view name) const { return (path_ / name).string(); }
-
-private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::TempDir; // a folder for the files a test's commands write
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -66,8 +49,10 @@ bool processIsGone(pid_t pid) {
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
+/// The process is gone (or a zombie) soon: polled for long enough that a loaded machine is not
+/// mistaken for a process left running. The processes the tests start sleep far longer than this.
 bool processGoesAway(pid_t pid) {
-  for (const auto until = SteadyClock::now() + 3s; SteadyClock::now() < until;) {
+  for (const auto until = SteadyClock::now() + 60s; SteadyClock::now() < until;) {
     if (processIsGone(pid)) {
       return true;
     }
@@ -215,12 +200,11 @@ TEST_F(PosixSessionTest, HostileValuesComeBackByteIdenticalAndNothingRuns) {
 TEST_F(PosixSessionTest, ACommandPastItsDeadlineIsKilledWithItsChildrenAndTheShellRestarted) {
   const TempDir dir;
   run("lost=yes");
-  const auto start = SteadyClock::now();
   const auto reply = session->run(
-      fmt::format("sleep 30 & echo $! > {}; sh -c 'sleep 30'; echo never", dir.file("pid")), 200ms);
+      fmt::format("sleep 300 & echo $! > {}; sh -c 'sleep 300'; echo never", dir.file("pid")),
+      200ms);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::Timeout);
-  EXPECT_LT(SteadyClock::now() - start, 3s);
   const auto pid = std::stoi(readFile(dir.file("pid")));
   EXPECT_TRUE(processGoesAway(pid));
   // A new shell: it works, and knows nothing of the old one.
@@ -238,13 +222,11 @@ TEST_F(PosixSessionTest, ACommandThatPrintsAndHangsStillTimesOut) {
 
 TEST_F(PosixSessionTest, ExitKillsTheShellAndTheNextCommandGetsANewOne) {
   run("lost=yes");
-  const auto start = SteadyClock::now();
   const auto reply = session->run("echo bye >&2; exit 3", kPlenty);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::OperationFailed);
   EXPECT_THAT(reply.error().message, HasSubstr("status 3"));
   EXPECT_THAT(reply.error().message, HasSubstr("bye"));
-  EXPECT_LT(SteadyClock::now() - start, 2s);
   const auto after = run("printf %s \"${lost-gone}\"");
   EXPECT_TRUE(after.succeeded);
   EXPECT_EQ(after.out, "gone");
@@ -252,12 +234,10 @@ TEST_F(PosixSessionTest, ExitKillsTheShellAndTheNextCommandGetsANewOne) {
 
 TEST_F(PosixSessionTest, AShellThatExitsWhileItsChildHoldsThePipesIsNotWaitedOn) {
   const TempDir dir;
-  const auto start = SteadyClock::now();
   const auto reply =
-      session->run(fmt::format("sleep 30 & echo $! > {}; exit 4", dir.file("pid")), kPlenty);
+      session->run(fmt::format("sleep 300 & echo $! > {}; exit 4", dir.file("pid")), kPlenty);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::OperationFailed);
-  EXPECT_LT(SteadyClock::now() - start, 2s);
   EXPECT_TRUE(processGoesAway(std::stoi(readFile(dir.file("pid")))));
   EXPECT_EQ(run("printf ok").out, "ok");
 }
@@ -265,8 +245,9 @@ TEST_F(PosixSessionTest, AShellThatExitsWhileItsChildHoldsThePipesIsNotWaitedOn)
 TEST_F(PosixSessionTest, AShellKilledBetweenCommandsIsReportedThenReplaced) {
   const TempDir dir;
   run(fmt::format("echo $$ > {}", dir.file("pid")));
-  ASSERT_EQ(kill(std::stoi(readFile(dir.file("pid"))), SIGKILL), 0);
-  std::this_thread::sleep_for(50ms);
+  const auto pid = std::stoi(readFile(dir.file("pid")));
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(processGoesAway(pid)); // the death is there to be seen before the next command
   const auto reply = session->run("printf ok", kPlenty);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::OperationFailed);
@@ -300,20 +281,16 @@ TEST(PersistentShellTest, WritingToAShellThatClosedItsStdinIsAnErrorNotASignal) 
   // Without SIGPIPE blocked while writing, the write would end this test program. The command
   // is larger than a pipe holds, so the write is still going on when the shell closes stdin.
   const auto session = openPersistentShell(
-      {"/bin/sh", "-c", "sleep 0.1; exec </dev/null; sleep 30"}, ShellDialect::Posix, kMarker);
-  const auto start = SteadyClock::now();
+      {"/bin/sh", "-c", "sleep 0.1; exec </dev/null; sleep 300"}, ShellDialect::Posix, kMarker);
   const auto reply = session->run(": " + posix(std::string(1024 * 1024, 'x')), kPlenty);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::OperationFailed);
-  EXPECT_LT(SteadyClock::now() - start, 2s);
 }
 
 TEST_F(PosixSessionTest, AShellThatClosesItsOutputIsKilledNotWaitedOn) {
-  const auto start = SteadyClock::now();
-  const auto reply = session->run("exec >&- 2>&-; sleep 30", kPlenty);
+  const auto reply = session->run("exec >&- 2>&-; sleep 300", kPlenty);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::OperationFailed);
-  EXPECT_LT(SteadyClock::now() - start, 2s);
   EXPECT_EQ(run("printf ok").out, "ok");
 }
 
@@ -351,7 +328,7 @@ TEST(SpawningShellTest, RunsEachCommandInANewShell) {
 
 TEST(SpawningShellTest, ACommandPastItsDeadlineIsTimeout) {
   const auto session = openSpawningShell({"/bin/sh", "-c"}, ShellDialect::Posix);
-  const auto reply = session->run("sleep 30", 200ms);
+  const auto reply = session->run("sleep 300", 200ms);
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().code, ErrorCode::Timeout);
   EXPECT_TRUE(session->run("true", kPlenty).has_value());

@@ -20,6 +20,7 @@
 #include "framework/scenario/scenario.h"
 #include "reports/junit_writer.h"
 #include "simulators/sim_backend.h"
+#include "tests/support/temp_dir.h"
 
 namespace hil::runner {
 namespace {
@@ -174,33 +175,19 @@ std::string withoutTimes(const std::string& xml) {
   return std::regex_replace(xml, time, "");
 }
 
-/// A scratch folder removed at the end of the test.
+/// A folder of the test's own (tests/support/temp_dir.h) that files can be written into.
 class ScratchDir {
 public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            (std::string{"hil-runner-test-"} + info->test_suite_name() + "-" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
   std::string write(const std::string& relative, const std::string& text) const {
-    const auto file = path_ / relative;
+    const auto file = temp_.path() / relative;
     fs::create_directories(file.parent_path());
     std::ofstream{file, std::ios::binary} << text;
     return file.string();
   }
-  [[nodiscard]] const fs::path& path() const { return path_; }
+  [[nodiscard]] const fs::path& path() const { return temp_.path(); }
 
 private:
-  fs::path path_;
+  test_support::TempDir temp_{"hil-runner-test"};
 };
 
 // ---- Running scenarios ------------------------------------------------------------------------

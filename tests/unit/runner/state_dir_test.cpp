@@ -17,6 +17,7 @@
 #include "framework/flows/flow_store.h"
 #include "framework/flows/undo_action.h"
 #include "framework/platform/hyperv.h"
+#include "tests/support/temp_dir.h"
 
 namespace hil::runner {
 namespace {
@@ -30,22 +31,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-/// A fresh folder under the system's temporary folder, removed afterwards.
+/// A folder of each test's own (tests/support/temp_dir.h).
 class StateDirTest : public ::testing::Test {
 protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           fmt::format("gpu-hil-state-dir-test-{}-{}", ::getpid(), info->name());
-    fs::remove_all(dir_);
-    ASSERT_TRUE(fs::create_directories(dir_));
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir_, ec);
-  }
-
   [[nodiscard]] std::string at(const std::string& name) const { return (dir_ / name).string(); }
 
   static std::string contents(const std::string& path) {
@@ -68,7 +56,8 @@ protected:
     return result;
   }
 
-  fs::path dir_;
+  const test_support::TempDir temp_{"hil-state-dir-test"};
+  const fs::path& dir_ = temp_.path();
 };
 
 FlowState aJournal() {
