@@ -7,10 +7,10 @@
 #include "app/common.h"
 #include "framework/core/log.h"
 #include "framework/flows/recovery.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/real_backend.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -42,7 +42,7 @@ public:
                                  "`hil run --state`); nothing was changed",
                                  state)};
     }
-    runner::FileFlowStore store{state};
+    storage::FileFlowStore store{state};
     auto flowState = store.load();
     if (!flowState) {
       throw BadInput{
@@ -53,7 +53,7 @@ public:
 
 private:
   /// The rig's own host: the journal's undo steps, applied through the rig's shell.
-  int recoverRig(runner::FileFlowStore& store, const flows::FlowState& flowState) const {
+  int recoverRig(storage::FileFlowStore& store, const flows::FlowState& flowState) const {
     if (!flowState.journal || flowState.journal->undo.empty()) {
       fmt::print("nothing to recover: no unfinished flow in {}\n", state_);
       return kExitPassed;
@@ -73,7 +73,7 @@ private:
     return reportRecovery(recovered);
   }
 
-  int recoverSimulated(runner::FileFlowStore& store, const flows::FlowState& flowState) const {
+  int recoverSimulated(storage::FileFlowStore& store, const flows::FlowState& flowState) const {
     const auto& state = state_;
     const auto& catalog = data::GpuCatalog::builtin();
     auto host = simulators::StateDirSimFactory::loadHost(state, catalog, 1);

@@ -12,12 +12,12 @@
 
 #include "app/command.h"
 #include "app/common.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/real_backend.h"
 #include "real_hw/rig.h"
 #include "real_hw/shell_session.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -277,8 +277,8 @@ private:
   /// not start over an unfinished one.
   void openJournal(const RunArgs& args) {
     if (std::error_code ec; !std::filesystem::create_directories(args.state, ec) && ec) {
-      throw BadInput{fmt::format("--state {}: cannot create the folder: {}", args.state,
-                                 ec.message())};
+      throw BadInput{
+          fmt::format("--state {}: cannot create the folder: {}", args.state, ec.message())};
     }
     store_.emplace(args.state);
     auto flowState = store_->load();
@@ -319,7 +319,7 @@ private:
   }
 
   simulators::SimBackendFactory sim_;
-  std::optional<runner::FileFlowStore> store_;
+  std::optional<storage::FileFlowStore> store_;
   std::optional<simulators::StateDirSimFactory> state_;
   ManualClock replayClock_; // replayed runs log without times, so they compare byte for byte
   std::optional<real_hw::ReplayBackendFactory> replay_;

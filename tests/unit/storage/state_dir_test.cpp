@@ -1,4 +1,4 @@
-#include "framework/runner/state_dir.h"
+#include "storage/state_dir.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -18,7 +18,7 @@
 #include "framework/flows/undo_action.h"
 #include "framework/platform/hyperv.h"
 
-namespace hil::runner {
+namespace hil::storage {
 namespace {
 
 namespace fs = std::filesystem;
@@ -310,4 +310,4 @@ TEST_F(StateDirTest, StoreWithAFolderWhereTheFileShouldBeIsOperationFailed) {
 }
 
 } // namespace
-} // namespace hil::runner
+} // namespace hil::storage
