@@ -6,9 +6,9 @@
 #include "app/command.h"
 #include "app/common.h"
 #include "app/version.h"
-#include "framework/runner/state_dir.h"
 #include "reports/certify.h"
 #include "reports/html_report.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -68,7 +68,7 @@ void writeReport(const std::string& path, const std::string& text, std::string_v
   if (path.empty()) {
     return;
   }
-  if (auto written = runner::writeFileDurably(path, text); !written) {
+  if (auto written = storage::writeFileDurably(path, text); !written) {
     throw BadInput{fmt::format("{}: {}", path, written.error().describe())};
   }
   fmt::print("{} written to {}\n", what, path);

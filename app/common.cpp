@@ -15,9 +15,10 @@
 
 #include "app/command.h"
 #include "app/version.h"
-#include "framework/runner/state_dir.h"
 #include "reports/certify.h"
 #include "reports/junit_writer.h"
+#include "storage/discovery.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 
@@ -80,7 +81,7 @@ std::map<std::string, data::RulesProfile> builtinProfiles() {
 
 std::vector<runner::SuiteInput> loadOrThrow(const std::vector<std::string>& paths,
                                             const data::GpuCatalog& catalog) {
-  auto loaded = runner::loadScenarios(paths, catalog);
+  auto loaded = storage::loadScenarios(paths, catalog);
   if (!loaded) {
     throw BadInput{toString(loaded.error()) +
                    fmt::format("{} problem(s); nothing was run", loaded.error().size())};
@@ -89,7 +90,7 @@ std::vector<runner::SuiteInput> loadOrThrow(const std::vector<std::string>& path
 }
 
 real_hw::Rig loadRig(const std::string& path, const data::GpuCatalog& catalog) {
-  auto text = runner::readFileIfExists(path);
+  auto text = storage::readFileIfExists(path);
   if (!text || !*text) {
     throw BadInput{fmt::format("--rig {}: cannot read the file", path)};
   }

@@ -3,8 +3,8 @@
 
 #include "app/command.h"
 #include "app/common.h"
-#include "framework/runner/state_dir.h"
 #include "simulators/support_matrix.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -13,7 +13,7 @@ void writeOrThrow(const std::string& path, const std::string& text) {
   if (path.empty()) {
     return;
   }
-  if (auto written = runner::writeFileDurably(path, text); !written) {
+  if (auto written = storage::writeFileDurably(path, text); !written) {
     throw BadInput{written.error().message};
   }
 }

@@ -3,9 +3,9 @@
 
 #include "app/command.h"
 #include "app/common.h"
-#include "framework/runner/state_dir.h"
 #include "reports/junit_merge.h"
 #include "reports/junit_writer.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -38,7 +38,7 @@ public:
       throw BadInput{toString(merged.error()) +
                      fmt::format("{} problem(s); {} was not written", merged.error().size(), out_)};
     }
-    if (auto written = runner::writeFileDurably(
+    if (auto written = storage::writeFileDurably(
             out_, reports::toJunitXml(*merged, {.extensions = extensions_}));
         !written) {
       throw BadInput{written.error().message};

@@ -8,10 +8,10 @@
 #include "app/common.h"
 #include "framework/core/log.h"
 #include "framework/flows/recovery.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/real_backend.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -57,7 +57,7 @@ public:
                                  "`hil run --state`); nothing was changed",
                                  state)};
     }
-    runner::FileFlowStore store{state};
+    storage::FileFlowStore store{state};
     auto flowState = store.load();
     if (!flowState) {
       throw BadInput{
@@ -70,7 +70,7 @@ public:
 private:
   /// The rig's own host: the journal's undo steps, applied through the rig's shell.
   static int recoverRig(const real_hw::Rig& rig, const std::string& state,
-                        runner::FileFlowStore& store, const flows::FlowState& flowState) {
+                        storage::FileFlowStore& store, const flows::FlowState& flowState) {
     if (!flowState.journal || flowState.journal->undo.empty()) {
       fmt::print("nothing to recover: no unfinished flow in {}\n", state);
       return kExitPassed;
@@ -88,7 +88,7 @@ private:
     return reportRecovery(recovered);
   }
 
-  static int recoverSimulated(const std::string& state, runner::FileFlowStore& store,
+  static int recoverSimulated(const std::string& state, storage::FileFlowStore& store,
                               const flows::FlowState& flowState) {
     const auto& catalog = data::GpuCatalog::builtin();
     auto host = simulators::StateDirSimFactory::loadHost(state, catalog, 1);

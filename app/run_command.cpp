@@ -12,12 +12,12 @@
 
 #include "app/command.h"
 #include "app/common.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/real_backend.h"
 #include "real_hw/rig.h"
 #include "real_hw/shell_session.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -320,7 +320,7 @@ private:
   }
 
   simulators::SimBackendFactory sim_;
-  std::optional<runner::FileFlowStore> store_;
+  std::optional<storage::FileFlowStore> store_;
   std::optional<simulators::StateDirSimFactory> state_;
   ManualClock replayClock_; // replayed runs log without times, so they compare byte for byte
   std::optional<real_hw::ReplayBackendFactory> replay_;

@@ -8,8 +8,8 @@
 #include "app/command.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
-#include "framework/runner/state_dir.h"
 #include "simulators/standin.h"
+#include "storage/state_dir.h"
 
 namespace hil::app {
 namespace {
@@ -88,7 +88,7 @@ int StandInCommand::run() const {
     fmt::print("{}", simulators::StandIn::call(state_, operation_, args, catalog));
     return 0;
   }
-  auto text = runner::readFileIfExists(scenarioFile_);
+  auto text = storage::readFileIfExists(scenarioFile_);
   if (!text || !*text) {
     return badInput(fmt::format("--scenario-file {}: cannot read it", scenarioFile_));
   }

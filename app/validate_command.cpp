@@ -10,6 +10,7 @@
 #include "framework/core/xml.h"
 #include "real_hw/rig.h"
 #include "reports/policy.h"
+#include "storage/discovery.h"
 
 namespace hil::app {
 namespace {
@@ -61,7 +62,7 @@ public:
     std::size_t files = 0;
     std::size_t scenarios = 0;
     if (!scenarioPaths.empty()) {
-      auto loaded = runner::loadScenarios(scenarioPaths, catalog);
+      auto loaded = storage::loadScenarios(scenarioPaths, catalog);
       if (!loaded) {
         problems.insert(problems.end(), loaded.error().begin(), loaded.error().end());
       } else {

@@ -8,8 +8,8 @@
 
 #include "framework/flows/deployer.h"
 #include "framework/flows/eflow_configurator.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/standin_rig.h"
+#include "storage/state_dir.h"
 
 namespace hil::real_hw {
 
@@ -139,7 +139,7 @@ public:
   Recorder(ShellSession& shell, Transcript transcript, std::string path)
       : transcript_(std::move(transcript)), session_(shell, transcript_), path_(std::move(path)) {}
   ShellSession& session() { return session_; }
-  Result<void> write() { return runner::writeFileDurably(path_, formatTranscript(transcript_)); }
+  Result<void> write() { return storage::writeFileDurably(path_, formatTranscript(transcript_)); }
 
 private:
   Transcript transcript_;
@@ -236,7 +236,7 @@ ReplayBackendFactory::create(const scenario::Scenario& scenario, std::uint64_t /
     return fail(ErrorCode::InvalidRequest, "faults are injected on the simulator only");
   }
   const auto path = transcriptPath(scenario);
-  auto text = runner::readFileIfExists(path);
+  auto text = storage::readFileIfExists(path);
   if (!text) {
     return std::unexpected(text.error());
   }

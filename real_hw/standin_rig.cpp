@@ -6,8 +6,8 @@
 
 #include "framework/core/crash.h"
 #include "framework/flows/host_state.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/real_runner.h"
+#include "storage/state_dir.h"
 
 namespace hil::real_hw {
 namespace {
@@ -119,7 +119,7 @@ Result<void> resetStandIn(ShellSession& shell, std::chrono::milliseconds deadlin
                           const scenario::Scenario& scenario, std::uint64_t seed,
                           const std::vector<scenario::FaultSpec>& extraFaults,
                           const std::string& rules) {
-  auto text = runner::readFileIfExists(scenario.file);
+  auto text = storage::readFileIfExists(scenario.file);
   if (!text || !*text) {
     return fail(ErrorCode::InvalidRequest,
                 fmt::format("{}: cannot read the scenario file to set up the stand-in host",

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "framework/flows/deployer.h"
 #include "framework/flows/smoke_report.h"
 
 namespace hil::simulators {
@@ -473,9 +472,10 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
                     "CUDA runtime version); the NVIDIA driver is not loaded in the guest");
   }
   if (paravirtual) {
-    const auto need = flows::mmioNeed(*gpu->model, 1);
+    // The GPU's BARs as the catalog gives them (SimGpu::need), on top of what the VM itself
+    // takes: never the flows' own sizing, which this checks.
     if (vm.config.mmio.high < platform::kDefaultMmio.high + gpu->need.high ||
-        vm.config.mmio.low < need.low) {
+        vm.config.mmio.low < platform::kDefaultMmio.low + gpu->need.low) {
       return noDevice("dxgglobal_getiospace: Unable to allocate mmio memory (the VM's high MMIO "
                       "space is smaller than the GPU's BARs)");
     }

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "framework/runner/state_dir.h"
 #include "simulators/sim_state.h"
+#include "storage/state_dir.h"
 
 namespace hil::simulators {
 namespace {
@@ -46,7 +46,7 @@ Result<std::unique_ptr<SimHost>> StateDirSimFactory::loadHost(const std::string&
                                                               const data::GpuCatalog& catalog,
                                                               std::uint64_t seed) {
   const auto path = hostFile(dir);
-  auto text = runner::readFileIfExists(path);
+  auto text = storage::readFileIfExists(path);
   if (!text) {
     return std::unexpected(text.error());
   }
@@ -71,7 +71,7 @@ Result<void> StateDirSimFactory::saveHost(const std::string& dir, const SimHost&
   if (ec) {
     return fail(ErrorCode::OperationFailed, fmt::format("{}: {}", dir, ec.message()));
   }
-  return runner::writeFileDurably(hostFile(dir), formatSimHost(host));
+  return storage::writeFileDurably(hostFile(dir), formatSimHost(host));
 }
 
 Result<std::unique_ptr<runner::Backend>>

@@ -17,11 +17,11 @@
 #include "framework/flows/deployer.h"
 #include "framework/flows/host_state.h"
 #include "framework/flows/recovery.h"
-#include "framework/runner/state_dir.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_seams.h"
 #include "simulators/sim_state.h"
 #include "simulators/sim_state_dir.h"
+#include "storage/state_dir.h"
 
 namespace hil::simulators {
 namespace {
@@ -145,7 +145,7 @@ struct Loaded {
 };
 
 Result<Loaded> load(const std::string& dir, const data::GpuCatalog& catalog) {
-  auto text = runner::readFileIfExists(runFile(dir));
+  auto text = storage::readFileIfExists(runFile(dir));
   if (!text) {
     return std::unexpected(text.error());
   }
@@ -172,7 +172,7 @@ Result<Loaded> load(const std::string& dir, const data::GpuCatalog& catalog) {
 Result<void> save(const std::string& dir, Loaded& loaded) {
   loaded.run.run = loaded.host->runState();
   HIL_TRY(StateDirSimFactory::saveHost(dir, *loaded.host));
-  return runner::writeFileDurably(runFile(dir), formatRun(loaded.run));
+  return storage::writeFileDurably(runFile(dir), formatRun(loaded.run));
 }
 
 // ---- Replies ----------------------------------------------------------------------------------
@@ -808,7 +808,7 @@ private:
     // arguments takes back all that Set-EflowVM with them changed.
     Log log{&host_.clock()};
     platform::Platform platform{hostOs_, pnp_, hyperv_, drivers_, guest_};
-    runner::FileFlowStore store{eflowDir(dir_)};
+    storage::FileFlowStore store{eflowDir(dir_)};
     if (auto recovered = flows::recover(platform, store, log); !recovered) {
       auto error = recovered.error();
       error.context.emplace_back("eflow.set-vm");

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "framework/core/log.h"
-#include "framework/flows/deployer.h"
 #include "simulators/sim_backend.h"
 
 namespace hil::simulators {
@@ -37,10 +36,11 @@ std::string decide(const data::GpuModel& model, Edition edition, WindowsBuild bu
   spec.gpus.push_back(gpu);
   SimBackend sim{spec, catalog, 1};
   Log log;
-  flows::Deployer deployer{sim.platform(), catalog, rules, log};
+  // The flows a run uses on this backend, through the runner's seam.
+  const auto configurator = sim.configurator(catalog, rules, log, nullptr);
   flows::DeployRequest request;
   request.gpuName = model.name;
-  const auto outcome = deployer.deploy(request);
+  const auto outcome = configurator->deploy(request);
   if (!outcome.status) {
     return std::string{toString(outcome.status.error().code)};
   }

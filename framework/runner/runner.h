@@ -24,11 +24,6 @@ struct SuiteInput {
   scenario::ScenarioFile file;
 };
 
-/// Expands files and folders (recursively, *.xml, sorted) and loads every scenario file.
-/// Every problem in every file is reported; nothing is returned when there is any.
-[[nodiscard]] Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
-                                                            const data::GpuCatalog& catalog);
-
 /// Sets each suite's properties to its cases' distinct values, joined in case order.
 void mergeSuiteProperties(RunReport& report);
 

@@ -9,6 +9,7 @@
 #include "framework/data/rules.h"
 #include "framework/runner/runner.h"
 #include "simulators/sim_backend.h"
+#include "storage/discovery.h"
 
 namespace {
 
@@ -19,7 +20,7 @@ struct Fixture {
     for (auto name : data::RulesProfile::builtinNames()) {
       builtins.emplace(std::string{name}, *data::RulesProfile::builtin(name));
     }
-    auto loaded = runner::loadScenarios({HIL_SCENARIOS_DIR}, catalog);
+    auto loaded = storage::loadScenarios({HIL_SCENARIOS_DIR}, catalog);
     if (!loaded) {
       throw std::runtime_error(toString(loaded.error()));
     }
@@ -86,7 +87,7 @@ BENCHMARK(BM_RunScenario_T4DdaCycle)->Unit(benchmark::kMicrosecond);
 void BM_LoadLibrary(benchmark::State& state) {
   auto& f = fixture();
   for (auto _ : state) {
-    auto loaded = runner::loadScenarios({HIL_SCENARIOS_DIR}, f.catalog);
+    auto loaded = storage::loadScenarios({HIL_SCENARIOS_DIR}, f.catalog);
     benchmark::DoNotOptimize(loaded);
   }
   state.SetItemsProcessed(state.iterations() * f.scenarios);

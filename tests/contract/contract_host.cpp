@@ -14,12 +14,12 @@
 
 #include "framework/data/rules.h"
 #include "framework/flows/deployer.h"
-#include "framework/runner/state_dir.h"
 #include "real_hw/real_seams.h"
 #include "real_hw/rig.h"
 #include "real_hw/standin_rig.h"
 #include "real_hw/transcript.h"
 #include "simulators/sim_backend.h"
+#include "storage/state_dir.h"
 
 namespace hil::contract {
 namespace {
@@ -127,7 +127,7 @@ public:
 
   /// The stand-in's host set up as the machine (tests/contract/hosts).
   Result<void> reset() {
-    auto text = runner::readFileIfExists(hostFile_);
+    auto text = storage::readFileIfExists(hostFile_);
     if (!text || !*text) {
       return fail(ErrorCode::InvalidRequest, fmt::format("cannot read {}", hostFile_));
     }

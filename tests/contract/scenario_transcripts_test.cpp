@@ -18,6 +18,7 @@
 #include "framework/runner/runner.h"
 #include "real_hw/real_backend.h"
 #include "real_hw/transcript.h"
+#include "storage/discovery.h"
 
 #if !defined(HIL_SCENARIO_TRANSCRIPTS_DIR) || !defined(HIL_SCENARIOS_DIR)
 #error                                                                                             \
@@ -71,7 +72,7 @@ TEST_P(ScenarioTranscript, SaysWhereItCameFrom) {
 
 TEST_P(ScenarioTranscript, ReplaysItsScenarioToAPass) {
   const auto& catalog = data::GpuCatalog::builtin();
-  auto suites = runner::loadScenarios({HIL_SCENARIOS_DIR}, catalog);
+  auto suites = storage::loadScenarios({HIL_SCENARIOS_DIR}, catalog);
   ASSERT_TRUE(suites) << toString(suites.error());
   const scenario::Scenario* found = nullptr;
   std::string suite;

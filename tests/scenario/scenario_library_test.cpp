@@ -14,6 +14,7 @@
 #include "framework/data/rules.h"
 #include "framework/runner/runner.h"
 #include "simulators/sim_backend.h"
+#include "storage/discovery.h"
 
 namespace hil {
 namespace {
@@ -52,7 +53,7 @@ protected:
 TEST_P(ScenarioLibrary, PassesOnTheSimulator) {
   const auto path = (fs::path{HIL_SCENARIOS_DIR} / GetParam()).string();
   const auto& catalog = data::GpuCatalog::builtin();
-  auto loaded = runner::loadScenarios({path}, catalog);
+  auto loaded = storage::loadScenarios({path}, catalog);
   ASSERT_TRUE(loaded.has_value()) << toString(loaded.error());
   ASSERT_EQ(loaded->size(), 1u);
   ASSERT_FALSE(loaded->front().file.scenarios.empty());

@@ -25,13 +25,13 @@
 #include "framework/core/base64.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
-#include "framework/runner/state_dir.h"
 #include "framework/scenario/scenario.h"
 #include "real_hw/real_runner.h"
 #include "real_hw/real_seams.h"
 #include "real_hw/rig.h"
 #include "real_hw/standin_rig.h"
 #include "real_hw/transcript.h"
+#include "storage/state_dir.h"
 #include "tests/powershell/session/pwsh_test_support.h"
 
 namespace hil::real_hw {
@@ -65,7 +65,7 @@ protected:
 
   void SetUp() override {
     const std::string file = HIL_CONTRACT_HOSTS_DIR "/t4-server-2019.xml";
-    auto text = runner::readFileIfExists(file);
+    auto text = storage::readFileIfExists(file);
     ASSERT_TRUE(text && *text) << file;
     auto parsed = scenario::parseScenarioFile(std::move(**text), file, data::GpuCatalog::builtin());
     ASSERT_TRUE(parsed) << toString(parsed.error());

@@ -20,12 +20,14 @@
 #include "framework/scenario/scenario.h"
 #include "reports/junit_writer.h"
 #include "simulators/sim_backend.h"
+#include "storage/discovery.h"
 #include "tests/support/temp_dir.h"
 
 namespace hil::runner {
 namespace {
 
 namespace fs = std::filesystem;
+using storage::loadScenarios;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;

@@ -13,6 +13,7 @@
 #include "framework/data/catalog.h"
 #include "framework/runner/runner.h"
 #include "framework/scenario/scenario.h"
+#include "storage/discovery.h"
 
 namespace hil::scenario {
 namespace {
@@ -129,7 +130,8 @@ TEST(FormatTest, TheLoaderReadsNoAttributeTheTableLacks) {
 
 TEST(FormatTest, TheWholeScenarioLibraryLoadsByTheTable) {
   Parsed<std::vector<runner::SuiteInput>> loaded;
-  ASSERT_NO_THROW(loaded = runner::loadScenarios({HIL_SCENARIOS_DIR}, data::GpuCatalog::builtin()));
+  ASSERT_NO_THROW(loaded =
+                      storage::loadScenarios({HIL_SCENARIOS_DIR}, data::GpuCatalog::builtin()));
   ASSERT_TRUE(loaded.has_value()) << toString(loaded.error());
   EXPECT_GT(loaded->size(), 100u);
 }

@@ -7,7 +7,7 @@
 #include "framework/core/error.h"
 #include "framework/flows/flow_store.h"
 
-namespace hil::runner {
+namespace hil::storage {
 
 /// Writes a file so that a crash at any moment leaves either the old or the new content:
 /// a temporary file beside it, written and fsync'ed, renamed over the target, then the folder
@@ -31,4 +31,4 @@ private:
   std::string path_;
 };
 
-} // namespace hil::runner
+} // namespace hil::storage

@@ -5,13 +5,11 @@
 #include <set>
 #include <sstream>
 
-#include <fnmatch.h>
-
 #include <fmt/format.h>
 
-#include "framework/runner/runner.h"
+#include "storage/discovery.h"
 
-namespace hil::runner {
+namespace hil::storage {
 
 namespace fs = std::filesystem;
 
@@ -57,7 +55,7 @@ void dropRepeatedFiles(std::vector<std::pair<fs::path, std::string>>& files) {
 
 /// A scenario's name is the identity of its result (JUnit, merge, certification): two scenarios
 /// of one run may not share it.
-void checkUniqueNames(const std::vector<SuiteInput>& suites, Diagnostics& problems) {
+void checkUniqueNames(const std::vector<runner::SuiteInput>& suites, Diagnostics& problems) {
   std::map<std::string_view, const scenario::Scenario*> byName;
   for (const auto& suite : suites) {
     for (const auto& s : suite.file.scenarios) {
@@ -75,8 +73,8 @@ void checkUniqueNames(const std::vector<SuiteInput>& suites, Diagnostics& proble
 
 } // namespace
 
-Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
-                                              const data::GpuCatalog& catalog) {
+Parsed<std::vector<runner::SuiteInput>> loadScenarios(const std::vector<std::string>& paths,
+                                                      const data::GpuCatalog& catalog) {
   Diagnostics problems;
   std::vector<std::pair<fs::path, std::string>> files; // path, suite
   for (const auto& given : paths) {
@@ -121,7 +119,7 @@ Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& pa
       suite = full.generic_string();
     }
   }
-  std::vector<SuiteInput> suites;
+  std::vector<runner::SuiteInput> suites;
   for (const auto& [path, suite] : files) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -144,21 +142,4 @@ Parsed<std::vector<SuiteInput>> loadScenarios(const std::vector<std::string>& pa
   return suites;
 }
 
-bool matchesFilter(const scenario::Scenario& scenario, const std::vector<std::string>& globs) {
-  if (globs.empty()) {
-    return true;
-  }
-  for (const auto& glob : globs) {
-    if (fnmatch(glob.c_str(), scenario.name.c_str(), 0) == 0) {
-      return true;
-    }
-    for (const auto& tag : scenario.tags) {
-      if (fnmatch(glob.c_str(), tag.c_str(), 0) == 0) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-} // namespace hil::runner
+} // namespace hil::storage

@@ -1,4 +1,4 @@
-#include "framework/runner/state_dir.h"
+#include "storage/state_dir.h"
 
 #include <cerrno>
 #include <filesystem>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-namespace hil::runner {
+namespace hil::storage {
 namespace {
 
 std::unexpected<Error> failErrno(const std::string& path, int error) {
@@ -168,4 +168,4 @@ Result<flows::FlowState> FileFlowStore::load() const {
   return std::move(*state);
 }
 
-} // namespace hil::runner
+} // namespace hil::storage

@@ -1,4 +1,4 @@
-#include "framework/runner/state_dir.h"
+#include "storage/state_dir.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -19,7 +19,7 @@
 #include "framework/platform/hyperv.h"
 #include "tests/support/temp_dir.h"
 
-namespace hil::runner {
+namespace hil::storage {
 namespace {
 
 namespace fs = std::filesystem;
@@ -299,4 +299,4 @@ TEST_F(StateDirTest, StoreWithAFolderWhereTheFileShouldBeIsOperationFailed) {
 }
 
 } // namespace
-} // namespace hil::runner
+} // namespace hil::storage
