@@ -65,17 +65,59 @@ Result<ShellReply> RealRunner::run(std::string_view operation, const std::string
     if (message.empty()) {
       message = fmt::format("the command failed without an error message: {}", excerpt(command));
     }
-    // A record in PowerShell's category ResourceBusy ("a resource is busy",
-    // System.Management.Automation.ErrorCategory) says the device is in use: what the caller
-    // does about it (close what uses it) differs from any other failure. No Microsoft page
-    // documents which category Disable-PnpDevice gives a device in use; the stand-in gives
-    // ResourceBusy, and a recording from a rig will say what Windows gives.
-    const bool busy =
-        std::any_of(reply->errors.begin(), reply->errors.end(),
-                    [](const ShellReply::Error& e) { return e.category == "ResourceBusy"; });
-    return failIn(operation, busy ? ErrorCode::DeviceBusy : failure, std::move(message));
+    return failIn(operation, classifyFailure(*reply, failure), std::move(message));
   }
   return reply;
+}
+
+std::optional<int> wmiJobErrorCode(std::string_view text) {
+  constexpr std::string_view kMarker = "Job failed with error code ";
+  const auto at = text.find(kMarker);
+  if (at == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto digits = text.substr(at + kMarker.size());
+  int code = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), code);
+  if (ec != std::errc{} || end == digits.data()) {
+    return std::nullopt;
+  }
+  return code;
+}
+
+ErrorCode classifyFailure(const ShellReply& reply, ErrorCode failure) {
+  const auto category = [&](std::string_view name) {
+    return std::any_of(reply.errors.begin(), reply.errors.end(),
+                       [&](const ShellReply::Error& e) { return e.category == name; });
+  };
+  // A record in PowerShell's category ResourceBusy ("a resource is busy",
+  // System.Management.Automation.ErrorCategory) says the device is in use: what the caller
+  // does about it (close what uses it) differs from any other failure. No Microsoft page
+  // documents which category Disable-PnpDevice gives a device in use; the stand-in gives
+  // ResourceBusy, and a recording from a rig will say what Windows gives.
+  if (category("ResourceBusy")) {
+    return ErrorCode::DeviceBusy;
+  }
+  if (failure != ErrorCode::OperationFailed) {
+    return failure; // the operation's own code (Start-VM: vm-start-failed) says it all
+  }
+  // Hyper-V's WMI job errors (Msvm_ConcreteJob.ErrorCode, the return codes of the
+  // Msvm_VirtualSystemManagementService methods): 32775 "Invalid state for this operation"
+  // (e.g. Set-VM on a running VM: stop it first), 32774 "System is in use" and 32777 "System
+  // is not available" (try again), 32772 "Timeout". 32768 "Failed" and the rest say nothing more.
+  switch (wmiJobErrorCode(reply.err).value_or(0)) {
+  case 32775:
+    return ErrorCode::FailedPrecondition;
+  case 32774:
+  case 32777:
+    return ErrorCode::Unavailable;
+  case 32772:
+    return ErrorCode::Timeout;
+  default:
+    break;
+  }
+  // ResourceUnavailable: "a resource is not available", PowerShell's word for a transient state.
+  return category("ResourceUnavailable") ? ErrorCode::Unavailable : failure;
 }
 
 Result<void> RealRunner::act(std::string_view operation, const std::string& command,

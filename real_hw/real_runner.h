@@ -48,6 +48,15 @@ private:
   std::chrono::milliseconds deadline_;
 };
 
+/// The number after "Job failed with error code " (Hyper-V's WMI job error), if `text` has one.
+[[nodiscard]] std::optional<int> wmiJobErrorCode(std::string_view text);
+
+/// The code of a failed command whose operation fails with `failure` by default: device-busy
+/// for a ResourceBusy record; for an operation-failed default, Hyper-V's job error code decides
+/// (32775: failed-precondition; 32774, 32777: unavailable; 32772: timeout), then a
+/// ResourceUnavailable record (unavailable); otherwise `failure`.
+[[nodiscard]] ErrorCode classifyFailure(const ShellReply& reply, ErrorCode failure);
+
 /// The pipeline tail of every structured query.
 inline constexpr std::string_view kToXml = " | ConvertTo-Xml -As String -Depth 3";
 

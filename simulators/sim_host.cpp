@@ -21,7 +21,9 @@ std::string faultMessage(std::string_view op) {
     return wmiJobError("'EFLOW' failed to start.", 32774);
   }
   if (op.starts_with("hyperv.")) {
-    return wmiJobError(fmt::format("{} failed.", op), 32775);
+    // WMI's generic job failure: an injected error says nothing about the VM's state (32775)
+    // or a busy system (32774), so a Real seam reads it as operation-failed too.
+    return wmiJobError(fmt::format("{} failed.", op), 32768);
   }
   if (op.starts_with("pnp.")) {
     return "Generic failure";

@@ -101,8 +101,9 @@ Result<SimVm*> SimHyperV::enterVm(std::string_view op, const platform::VmName& v
 
 Result<void> SimHyperV::requireOff(const SimVm& vm, std::string_view what) const {
   if (vm.config.state != VmState::Off) {
+    // Hyper-V's job error 32775 (invalid state for this operation): stop the VM, then retry.
     return fail(
-        ErrorCode::OperationFailed,
+        ErrorCode::FailedPrecondition,
         wmiJobError(fmt::format("{} on '{}' failed: the VM is running.", what, vm.config.name),
                     32775));
   }

@@ -21,6 +21,8 @@ constexpr std::array kErrorCodes = {
     std::pair{ErrorCode::Timeout, std::string_view{"timeout"}},
     std::pair{ErrorCode::VmStartFailed, std::string_view{"vm-start-failed"}},
     std::pair{ErrorCode::SmokeFailed, std::string_view{"smoke-failed"}},
+    std::pair{ErrorCode::FailedPrecondition, std::string_view{"failed-precondition"}},
+    std::pair{ErrorCode::Unavailable, std::string_view{"unavailable"}},
 };
 
 constexpr std::array kWarningCodes = {
@@ -75,6 +77,10 @@ std::optional<WarningCode> parseWarningCode(std::string_view text) {
 }
 std::span<const ErrorCode> allErrorCodes() { return kErrorCodeValues; }
 std::span<const WarningCode> allWarningCodes() { return kWarningCodeValues; }
+
+bool isTransient(ErrorCode code) {
+  return code == ErrorCode::Unavailable || code == ErrorCode::Timeout;
+}
 
 std::string Error::describe() const {
   std::string text{toString(code)};

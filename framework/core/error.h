@@ -27,6 +27,8 @@ enum class ErrorCode {
   Timeout,
   VmStartFailed,
   SmokeFailed,
+  FailedPrecondition, // the host is not in the state the operation needs: fix that, then retry
+  Unavailable,        // transient: the same operation may succeed when tried again
 };
 
 /// Stable warning codes.
@@ -40,6 +42,11 @@ enum class WarningCode {
 [[nodiscard]] std::optional<WarningCode> parseWarningCode(std::string_view text);
 [[nodiscard]] std::span<const ErrorCode> allErrorCodes();
 [[nodiscard]] std::span<const WarningCode> allWarningCodes();
+
+/// Whether trying the same operation again, unchanged, may succeed (abseil's UNAVAILABLE and
+/// DEADLINE_EXCEEDED): `unavailable` and `timeout`. Every other code needs something else to
+/// change first (`failed-precondition`: the host's state) or says nothing about a retry.
+[[nodiscard]] bool isTransient(ErrorCode code);
 
 struct Error {
   ErrorCode code;

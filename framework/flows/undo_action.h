@@ -34,6 +34,10 @@ struct UndoAction {
   bool flag = false;
 
   [[nodiscard]] std::string describe() const;
+  /// Whether Hyper-V takes this step only while `vm` is off: a VM setting (MMIO, cache types)
+  /// or a device added to or removed from the VM (assignable device, partition adapter). On a
+  /// running VM it fails with failed-precondition (job error 32775, invalid state).
+  [[nodiscard]] bool needsVmOff() const;
 };
 
 /// Applies one undo action if the host still needs it; returns whether it acted.

@@ -42,6 +42,27 @@ std::string UndoAction::describe() const {
   return "unknown undo action";
 }
 
+bool UndoAction::needsVmOff() const {
+  switch (kind) {
+  case Kind::SetMmio:
+  case Kind::SetCacheTypes:
+  case Kind::RemoveAssignment:
+  case Kind::AddAssignment:
+  case Kind::RemovePartitionAdapter:
+  case Kind::AddPartitionAdapter:
+    return true;
+  case Kind::StartVm:
+  case Kind::StopVm:
+  case Kind::SetStopAction:
+  case Kind::EnableDevice:
+  case Kind::DisableDevice:
+  case Kind::MountDevice:
+  case Kind::DismountDevice:
+    return false;
+  }
+  return false;
+}
+
 namespace {
 
 bool contains(const std::vector<platform::LocationPath>& list, const std::string& item) {
@@ -269,41 +290,59 @@ Result<void> UndoJournal::forgetOriginal(const platform::VmName& vm) {
 
 namespace {
 
-/// A device that cannot be mounted back must not stay dismounted and assigned to no VM, where
-/// neither the host nor a VM can reach it: assign it to the VM again (where the request put
-/// it) and leave the journal for `hil recover` to finish later.
-void keepReachable(const UndoAction& mount, Platform& platform, Log& log) {
-  auto parked = platform.hyperv.hostAssignableDevices();
-  if (!parked || !contains(*parked, mount.target)) {
-    return;
-  }
-  if (auto assigned = platform.hyperv.addAssignableDevice(mount.vm, mount.target); assigned) {
-    log.add(fmt::format("rollback: {} stays with VM {} so that it is not lost; run `hil recover` "
-                        "to return it to the host",
-                        mount.target, mount.vm));
-  } else {
-    log.add(fmt::format("rollback: {} is dismounted and assigned to no VM: {}", mount.target,
-                        assigned.error().describe()));
+/// A device must not stay dismounted and assigned to no VM, where neither the host nor a VM can
+/// reach it. When mounting it back failed, assign it to the VM again (where the request put it);
+/// when assigning it to the VM again failed, mount it back on the host. The journal stays for
+/// `hil recover` to finish later.
+void keepReachable(const UndoAction& failed, Platform& platform, Log& log) {
+  const bool toVm = failed.kind == UndoAction::Kind::MountDevice;
+  const UndoAction instead{toVm ? UndoAction::Kind::AddAssignment : UndoAction::Kind::MountDevice,
+                           failed.vm, failed.target};
+  auto applied = applyUndoRetrying(instead, platform, log);
+  if (applied && *applied) {
+    log.add(fmt::format("rollback: {} stays {} so that it is not lost; run `hil recover` to "
+                        "finish",
+                        failed.target, toVm ? "with VM " + failed.vm : "on the host"));
+  } else if (!applied) {
+    log.add(fmt::format("rollback: {} is dismounted and assigned to no VM: {}", failed.target,
+                        applied.error().describe()));
   }
 }
 
 } // namespace
 
+Result<bool> applyUndoRetrying(const UndoAction& action, Platform& platform, Log& log) {
+  auto applied = applyUndo(action, platform);
+  for (int attempt = 1; !applied && isTransient(applied.error().code) && attempt < kUndoAttempts;
+       ++attempt) {
+    log.add(fmt::format("rollback: {} failed ({}); transient, trying again ({} of {})",
+                        action.describe(), applied.error().describe(), attempt + 1, kUndoAttempts));
+    applied = applyUndo(action, platform);
+  }
+  return applied;
+}
+
 UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
   Rollback result;
+  // The newest undo step that failed: older steps that would make it impossible wait for it.
+  const UndoAction* pending = nullptr;
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    auto applied = applyUndo(*it, platform);
-    if (!applied) {
-      // One more try: a transient failure must not leave a GPU dismounted and unassigned.
-      log.add(fmt::format("rollback: {} failed ({}); trying once more", it->describe(),
-                          applied.error().describe()));
-      applied = applyUndo(*it, platform);
+    if (pending != nullptr && it->kind == UndoAction::Kind::StartVm) {
+      // A running VM takes no setting and no device: starting it now would make the pending
+      // step (or one that recovery repeats before it) fail for good. It stays in the journal.
+      log.add(fmt::format("rollback: not yet: {}: {} is still pending and may need the VM off; "
+                          "`hil recover` starts it after that",
+                          it->describe(), pending->describe()));
+      continue;
     }
+    auto applied = applyUndoRetrying(*it, platform, log);
     if (!applied) {
       log.add(
           fmt::format("rollback: could not {}: {}", it->describe(), applied.error().describe()));
       result.failures.push_back(applied.error());
-      if (it->kind == UndoAction::Kind::MountDevice) {
+      pending = pending != nullptr ? pending : &*it;
+      if (it->kind == UndoAction::Kind::MountDevice ||
+          it->kind == UndoAction::Kind::AddAssignment) {
         keepReachable(*it, platform, log);
       }
     } else if (*applied) {
@@ -311,6 +350,8 @@ UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
       result.undone.push_back(it->describe());
     }
   }
+  // What failed, and what waits for it, is repeated by recovery: the journal is kept whole,
+  // since every undo step looks at the host before it acts and skips what is already done.
   if (result.failures.empty()) {
     entries_.clear();
   }

@@ -367,6 +367,15 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     }
   };
   const auto original = host.snapshot();
+  // Under injected faults (a sweep's plan) a rollback or recovery the plan kept failing leaves
+  // its journal; the scenario stops there and a fault-free recovery must finish it.
+  const bool recoverLater = !expectations && options.finalTeardown;
+  struct LeftForRecovery {
+    int line;
+    flows::HostState before; // the host before the step whose undo is unfinished
+    flows::StepRecord record;
+  };
+  std::optional<LeftForRecovery> leftForRecovery;
   Last last;
   FirstDeploy firstDeploy;
   std::set<std::string> warnings;
@@ -412,6 +421,12 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
         firstDeploy.record(outcome);
       }
       auto record = stepRecord(step, outcome, s.host.vm.name);
+      if (!outcome.status && unfinished(store) && recoverLater) {
+        log.add("the rollback is incomplete: the journal keeps what remains for `hil recover`");
+        leftForRecovery = LeftForRecovery{step.line, before, record};
+        violated(step.line, flows::checkHost(host.snapshot()));
+        break;
+      }
       if (!outcome.status && unfinished(store)) {
         // The rollback could not finish (a fault hit an undo step twice): an operator's next
         // command is `hil recover`, and the invariants are checked after it.
@@ -435,6 +450,15 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
                           crash.op, crash.occurrence, crash.after ? "after" : "before"));
       deployer.reset();
       auto recovered = recoverAfterCrash(host, store, log);
+      if (!recovered && unfinished(store) && recoverLater) {
+        log.add(fmt::format("recovery is incomplete ({}): the journal keeps what remains",
+                            recovered.error().describe()));
+        auto record = stepRecord(step, flows::FlowOutcome{}, s.host.vm.name);
+        record.ending = flows::StepRecord::Ending::RolledBack;
+        leftForRecovery = LeftForRecovery{step.line, before, record};
+        violated(step.line, flows::checkHost(host.snapshot()));
+        break;
+      }
       if (!recovered) {
         run.failure(step.line, "not-recovered", recovered.error().describe());
         break;
@@ -465,9 +489,14 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   if (options.finalTeardown && result.status != CaseStatus::Failed) {
     host.disableFaults();
     if (unfinished(store)) {
-      log.add("-- an unfinished journal remains: recovering first");
+      log.add("-- an unfinished journal remains: recovering first (the faults are spent)");
       if (auto recovered = recoverAfterCrash(host, store, log); !recovered) {
-        run.failure(s.line, "not-recovered", recovered.error().describe());
+        run.failure(leftForRecovery ? leftForRecovery->line : s.line, "not-recovered",
+                    recovered.error().describe());
+      } else if (leftForRecovery) {
+        // `hil recover` must bring the host back to where it was before the failed step.
+        violated(leftForRecovery->line, flows::checkStep(original, leftForRecovery->before,
+                                                         host.snapshot(), leftForRecovery->record));
       }
     }
     log.add("-- final teardown (no faults): the host must be clean");

@@ -92,6 +92,7 @@ function New-HilErrorRecord([string] $Cmdlet, $Reply, $Target) {
     'invalid-request' { 'InvalidArgument' }
     'device-busy' { 'ResourceBusy' }
     'timeout' { 'OperationTimeout' }
+    'unavailable' { 'ResourceUnavailable' }
     default { 'InvalidOperation' }
   }
   $noun = $Cmdlet -replace '-', ''

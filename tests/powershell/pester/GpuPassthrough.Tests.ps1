@@ -352,7 +352,7 @@ Describe 'GpuPassthrough' {
 
     It 'faults/gpupv-fault-add-partition-adapter-error' {
         Set-TestHost -EditionId Professional -Build 22621 -Gpu $Rtx3080 -WslDriver $true
-        Mock -ModuleName GpuPassthrough Add-VMGpuPartitionAdapter { throw 'Job failed with error code 32775: Invalid state for this operation.' }
+        Mock -ModuleName GpuPassthrough Add-VMGpuPartitionAdapter { throw 'Job failed with error code 32768: Failed.' }
         $r = Install-GpuPassthrough -VMName EFLOW -Passthrough auto -GpuName 'NVIDIA GeForce RTX 3080' -GpuCount 1
         $r.Result | Should -Be 'error'
         $r.Error | Should -Be 'operation-failed'

@@ -45,11 +45,24 @@ TEST(ErrorCodeTest, NamesAreTheDesignDocsKebabNamesInPrerequisiteOrder) {
     names.emplace_back(toString(code));
   }
   // The first nine are the prerequisite codes in the order that picks a step's code.
-  EXPECT_THAT(names,
-              ElementsAre("invalid-request", "unsupported-edition", "hyperv-unavailable",
-                          "gpu-not-found", "gpu-count", "unsupported-gpu", "method-not-supported",
-                          "unsupported-build", "driver-missing", "device-busy", "operation-failed",
-                          "timeout", "vm-start-failed", "smoke-failed"));
+  EXPECT_THAT(names, ElementsAre("invalid-request", "unsupported-edition", "hyperv-unavailable",
+                                 "gpu-not-found", "gpu-count", "unsupported-gpu",
+                                 "method-not-supported", "unsupported-build", "driver-missing",
+                                 "device-busy", "operation-failed", "timeout", "vm-start-failed",
+                                 "smoke-failed", "failed-precondition", "unavailable"));
+}
+
+TEST(ErrorCodeTest, OnlyUnavailableAndTimeoutAreTransient) {
+  std::vector<std::string> transient;
+  for (const auto code : allErrorCodes()) {
+    if (isTransient(code)) {
+      transient.emplace_back(toString(code));
+    }
+  }
+  // A failed precondition, a VM that does not start or an unknown failure is not retried as is.
+  EXPECT_THAT(transient, ElementsAre("timeout", "unavailable"));
+  EXPECT_FALSE(isTransient(ErrorCode::FailedPrecondition));
+  EXPECT_FALSE(isTransient(ErrorCode::OperationFailed));
 }
 
 TEST(ErrorCodeTest, SpecificCodesMapToTheirNames) {
@@ -59,6 +72,8 @@ TEST(ErrorCodeTest, SpecificCodesMapToTheirNames) {
   EXPECT_EQ(toString(ErrorCode::VmStartFailed), "vm-start-failed");
   EXPECT_EQ(parseErrorCode("timeout"), ErrorCode::Timeout);
   EXPECT_EQ(parseErrorCode("smoke-failed"), ErrorCode::SmokeFailed);
+  EXPECT_EQ(parseErrorCode("failed-precondition"), ErrorCode::FailedPrecondition);
+  EXPECT_EQ(parseErrorCode("unavailable"), ErrorCode::Unavailable);
 }
 
 TEST(ErrorCodeTest, UnknownNamesDoNotParse) {

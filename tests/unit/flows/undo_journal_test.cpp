@@ -221,26 +221,86 @@ TEST_F(UndoJournalTest, RollbackSkipsStepsThatNeverTookEffect) {
 TEST_F(UndoJournalTest, AFailingUndoStepIsReportedAndOlderEntriesAreStillUndone) {
   vm_.mmio = kConfiguredMmio;
   vm_.guestControlledCacheTypes = true;
-  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  vm_.automaticStopAction = StopAction::TurnOff;
+  ASSERT_TRUE(journal_.record(stopActionUndo(StopAction::Save)).has_value());
   ASSERT_TRUE(journal_.record(mmioUndo(platform::kDefaultMmio)).has_value());
   ASSERT_TRUE(journal_.record(cacheUndo(false)).has_value());
   {
     InSequence seq;
     EXPECT_CALL(mocks_.hyperv, setGuestControlledCacheTypes(kVm, false));
     EXPECT_CALL(mocks_.hyperv, setMemoryMappedIo(kVm, platform::kDefaultMmio))
-        .Times(2) // tried, and tried once more
-        .WillRepeatedly(returnError<void>(ErrorCode::OperationFailed));
-    EXPECT_CALL(mocks_.hyperv, startVm(kVm));
+        .WillOnce(returnError<void>(ErrorCode::OperationFailed)); // not transient: tried once
+    EXPECT_CALL(mocks_.hyperv, setAutomaticStopAction(kVm, StopAction::Save));
   }
 
   const auto result = rollback();
 
   ASSERT_EQ(result.failures.size(), 1u);
   EXPECT_EQ(result.failures[0].code, ErrorCode::OperationFailed);
-  EXPECT_THAT(result.undone,
-              ElementsAre(cacheUndo(false).describe(), vmAction(Kind::StartVm).describe()));
+  EXPECT_THAT(result.undone, ElementsAre(cacheUndo(false).describe(),
+                                         stopActionUndo(StopAction::Save).describe()));
   // The journal stays for `hil recover` to try again; undo steps that took effect are no-ops
   // on the next try.
+  EXPECT_EQ(journal_.entries().size(), 3u);
+}
+
+TEST_F(UndoJournalTest, AFailedVmSettingUndoLeavesTheOlderVmStartInTheJournal) {
+  vm_.mmio = kConfiguredMmio;
+  vm_.guestControlledCacheTypes = true;
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(mmioUndo(platform::kDefaultMmio)).has_value());
+  ASSERT_TRUE(journal_.record(cacheUndo(false)).has_value());
+  EXPECT_CALL(mocks_.hyperv, setGuestControlledCacheTypes(kVm, false));
+  EXPECT_CALL(mocks_.hyperv, setMemoryMappedIo(kVm, platform::kDefaultMmio))
+      .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+  // Strict mocks: no startVm. Set-VM on a running VM fails (32775), so starting it would make
+  // the MMIO undo impossible.
+  EXPECT_CALL(mocks_.hyperv, startVm).Times(0);
+
+  const auto result = rollback();
+
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_THAT(result.undone, ElementsAre(cacheUndo(false).describe()));
+  ASSERT_EQ(journal_.entries().size(), 3u);
+  EXPECT_EQ(journal_.entries().front().kind, Kind::StartVm);
+}
+
+TEST_F(UndoJournalTest, AfterAFailedRollbackTheNextOneAppliesWhatWasLeft) {
+  vm_.mmio = kConfiguredMmio;
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(mmioUndo(platform::kDefaultMmio)).has_value());
+  {
+    InSequence seq;
+    EXPECT_CALL(mocks_.hyperv, setMemoryMappedIo(kVm, platform::kDefaultMmio))
+        .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+    EXPECT_CALL(mocks_.hyperv, setMemoryMappedIo(kVm, platform::kDefaultMmio))
+        .WillOnce([this](const VmName&, MmioSpace mmio) -> Result<void> {
+          vm_.mmio = mmio;
+          return {};
+        });
+    EXPECT_CALL(mocks_.hyperv, startVm(kVm));
+  }
+
+  const auto first = rollback();
+  const auto second = rollback(); // `hil recover`
+
+  EXPECT_EQ(first.failures.size(), 1u);
+  EXPECT_TRUE(second.failures.empty());
+  EXPECT_THAT(second.undone, ElementsAre(mmioUndo(platform::kDefaultMmio).describe(),
+                                         vmAction(Kind::StartVm).describe()));
+  EXPECT_TRUE(journal_.empty());
+}
+
+TEST_F(UndoJournalTest, AFailedPreconditionIsNotRetried) {
+  vm_.mmio = kConfiguredMmio;
+  ASSERT_TRUE(journal_.record(mmioUndo(platform::kDefaultMmio)).has_value());
+  EXPECT_CALL(mocks_.hyperv, setMemoryMappedIo(kVm, platform::kDefaultMmio))
+      .WillOnce(returnError<void>(ErrorCode::FailedPrecondition));
+
+  const auto result = rollback();
+
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].code, ErrorCode::FailedPrecondition);
   EXPECT_FALSE(journal_.empty());
 }
 
@@ -259,13 +319,14 @@ TEST_F(UndoJournalTest, AFailingUndoStepKeepsItsCode) {
   EXPECT_TRUE(result.undone.empty());
 }
 
-TEST_F(UndoJournalTest, ATransientUndoFailureIsRetriedOnce) {
+TEST_F(UndoJournalTest, ATransientUndoFailureIsRetried) {
   t4Dismounted();
   ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
   {
     InSequence seq;
     EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location))
-        .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+        .WillOnce(returnError<void>(ErrorCode::Timeout))
+        .WillOnce(returnError<void>(ErrorCode::Unavailable));
     EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location));
   }
 
@@ -273,6 +334,49 @@ TEST_F(UndoJournalTest, ATransientUndoFailureIsRetriedOnce) {
 
   EXPECT_TRUE(result.failures.empty());
   EXPECT_THAT(result.undone, ElementsAre(targetAction(Kind::MountDevice, kT4Location).describe()));
+}
+
+TEST_F(UndoJournalTest, ATransientUndoFailureIsTriedABoundedNumberOfTimes) {
+  t4Dismounted();
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
+  EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location))
+      .Times(kUndoAttempts)
+      .WillRepeatedly(returnError<void>(ErrorCode::Unavailable));
+  EXPECT_CALL(mocks_.hyperv, addAssignableDevice(kVm, kT4Location));
+
+  const auto result = rollback();
+
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].code, ErrorCode::Unavailable);
+}
+
+TEST_F(UndoJournalTest, AnUnknownUndoFailureIsNotRetried) {
+  t4Dismounted();
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
+  EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location))
+      .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+  // Not lost: back to the VM until `hil recover` mounts it.
+  EXPECT_CALL(mocks_.hyperv, addAssignableDevice(kVm, kT4Location));
+
+  const auto result = rollback();
+
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_FALSE(journal_.empty());
+}
+
+TEST_F(UndoJournalTest, OnlyVmSettingsAndDeviceChangesNeedTheVmOff) {
+  std::vector<Kind> needOff;
+  for (auto kind : {Kind::StartVm, Kind::StopVm, Kind::SetStopAction, Kind::SetMmio,
+                    Kind::SetCacheTypes, Kind::EnableDevice, Kind::DisableDevice, Kind::MountDevice,
+                    Kind::DismountDevice, Kind::RemoveAssignment, Kind::AddAssignment,
+                    Kind::RemovePartitionAdapter, Kind::AddPartitionAdapter}) {
+    if (vmAction(kind).needsVmOff()) {
+      needOff.push_back(kind);
+    }
+  }
+  EXPECT_THAT(needOff, ElementsAre(Kind::SetMmio, Kind::SetCacheTypes, Kind::RemoveAssignment,
+                                   Kind::AddAssignment, Kind::RemovePartitionAdapter,
+                                   Kind::AddPartitionAdapter));
 }
 
 TEST_F(UndoJournalTest, AFailingQueryIsReportedAndTheRollbackGoesOn) {

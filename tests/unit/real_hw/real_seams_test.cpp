@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include "real_hw/real_guest.h"
 #include "real_hw/real_host_os.h"
 #include "real_hw/real_hyperv.h"
+#include "real_hw/real_runner.h"
 #include "tests/mocks/real_hw_mocks.h"
 
 namespace hil::real_hw {
@@ -361,6 +363,47 @@ TEST_F(RealSeamsTest, AFailedCommandIsOperationFailedWithItsFirstErrorLine) {
 }
 
 // ---- HyperV ----------------------------------------------------------------------------------
+
+TEST_F(RealSeamsTest, HyperVJobErrorCodesDecideWhetherARetryCanHelp) {
+  const auto job = [](int code, std::string_view text) {
+    return failed(fmt::format("Set-VM : 'EFLOW' failed to modify settings. Job failed with error "
+                              "code {}: {}\r\nAt line:1 char:1\r\n",
+                              code, text));
+  };
+  replies(job(32775, "Invalid state for this operation."));
+  expectError(p.hyperv.setMemoryMappedIo("EFLOW", platform::kDefaultMmio),
+              ErrorCode::FailedPrecondition, "hyperv.set-vm-memory-mapped-io");
+  replies(job(32774, "System is in use."));
+  expectError(p.hyperv.setGuestControlledCacheTypes("EFLOW", false), ErrorCode::Unavailable,
+              "hyperv.set-vm-guest-controlled-cache-types");
+  replies(job(32777, "System is not available."));
+  expectError(p.hyperv.stopVm("EFLOW"), ErrorCode::Unavailable, "hyperv.stop-vm");
+  replies(job(32772, "Timeout."));
+  expectError(p.hyperv.stopVm("EFLOW"), ErrorCode::Timeout, "hyperv.stop-vm");
+  replies(job(32768, "Failed."));
+  expectError(p.hyperv.stopVm("EFLOW"), ErrorCode::OperationFailed, "hyperv.stop-vm");
+  // Start-VM's failure is the VM not starting, whatever the job says.
+  replies(job(32774, "System is in use."));
+  expectError(p.hyperv.startVm("EFLOW"), ErrorCode::VmStartFailed, "hyperv.start-vm");
+}
+
+TEST(ClassifyFailure, ReadsRecordCategoriesAndTheJobErrorCode) {
+  const auto reply = [](std::string err, std::string category = "InvalidOperation") {
+    return ShellReply{"", std::move(err), false, {ShellReply::Error{std::move(category), "id"}}};
+  };
+  EXPECT_EQ(classifyFailure(reply("busy", "ResourceBusy"), ErrorCode::OperationFailed),
+            ErrorCode::DeviceBusy);
+  EXPECT_EQ(classifyFailure(reply("later", "ResourceUnavailable"), ErrorCode::OperationFailed),
+            ErrorCode::Unavailable);
+  EXPECT_EQ(classifyFailure(reply("Job failed with error code 32775: Invalid state"),
+                            ErrorCode::OperationFailed),
+            ErrorCode::FailedPrecondition);
+  EXPECT_EQ(classifyFailure(reply("Generic failure"), ErrorCode::OperationFailed),
+            ErrorCode::OperationFailed);
+  EXPECT_EQ(wmiJobErrorCode("x. Job failed with error code 32774: System is in use."), 32774);
+  EXPECT_EQ(wmiJobErrorCode("Job failed with error code : none"), std::nullopt);
+  EXPECT_EQ(wmiJobErrorCode("no job here"), std::nullopt);
+}
 
 TEST_F(RealSeamsTest, VmConfigReadsStateStopActionMmioAndCacheTypes) {
   replies(ok(objects({object({{"Name", "EFLOW"},
