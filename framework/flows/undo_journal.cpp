@@ -1,6 +1,7 @@
 #include "framework/flows/undo_journal.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -298,7 +299,7 @@ void keepReachable(const UndoAction& failed, Platform& platform, Log& log) {
   const bool toVm = failed.kind == UndoAction::Kind::MountDevice;
   const UndoAction instead{toVm ? UndoAction::Kind::AddAssignment : UndoAction::Kind::MountDevice,
                            failed.vm, failed.target};
-  auto applied = applyUndoRetrying(instead, platform, log);
+  auto applied = applyUndoRetrying(instead, platform, log, RetryOn::AnyButPrecondition);
   if (applied && *applied) {
     log.add(fmt::format("rollback: {} stays {} so that it is not lost; run `hil recover` to "
                         "finish",
@@ -311,12 +312,18 @@ void keepReachable(const UndoAction& failed, Platform& platform, Log& log) {
 
 } // namespace
 
-Result<bool> applyUndoRetrying(const UndoAction& action, Platform& platform, Log& log) {
+Result<bool> applyUndoRetrying(const UndoAction& action, Platform& platform, Log& log,
+                               RetryOn retry) {
+  const auto worthRetrying = [retry](ErrorCode code) {
+    return retry == RetryOn::Transient ? isTransient(code) : code != ErrorCode::FailedPrecondition;
+  };
   auto applied = applyUndo(action, platform);
-  for (int attempt = 1; !applied && isTransient(applied.error().code) && attempt < kUndoAttempts;
+  for (int attempt = 1; !applied && worthRetrying(applied.error().code) && attempt < kUndoAttempts;
        ++attempt) {
-    log.add(fmt::format("rollback: {} failed ({}); transient, trying again ({} of {})",
-                        action.describe(), applied.error().describe(), attempt + 1, kUndoAttempts));
+    log.add(fmt::format("rollback: {} failed ({}); {}, trying again ({} of {})", action.describe(),
+                        applied.error().describe(),
+                        isTransient(applied.error().code) ? "transient" : "the device is at stake",
+                        attempt + 1, kUndoAttempts));
     applied = applyUndo(action, platform);
   }
   return applied;
@@ -326,14 +333,20 @@ UndoJournal::Rollback UndoJournal::rollback(Platform& platform, Log& log) {
   Rollback result;
   // The newest undo step that failed: older steps that would make it impossible wait for it.
   const UndoAction* pending = nullptr;
+  // VMs that a newer step needs off. Once a step has failed, recovery repeats every step newer
+  // than the ones it has left (each looks at the host first), so their needs still count.
+  std::set<platform::VmName> neededOff;
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-    if (pending != nullptr && it->kind == UndoAction::Kind::StartVm) {
+    if (pending != nullptr && it->kind == UndoAction::Kind::StartVm && neededOff.contains(it->vm)) {
       // A running VM takes no setting and no device: starting it now would make the pending
       // step (or one that recovery repeats before it) fail for good. It stays in the journal.
-      log.add(fmt::format("rollback: not yet: {}: {} is still pending and may need the VM off; "
-                          "`hil recover` starts it after that",
+      log.add(fmt::format("rollback: not yet: {}: {} is still pending, and recovery repeats "
+                          "steps that need the VM off; `hil recover` starts it after them",
                           it->describe(), pending->describe()));
       continue;
+    }
+    if (it->needsVmOff()) {
+      neededOff.insert(it->vm);
     }
     auto applied = applyUndoRetrying(*it, platform, log);
     if (!applied) {

@@ -12,17 +12,25 @@
 
 namespace hil::flows {
 
+/// How many times in all a rollback tries an undo step that fails with a transient code.
+inline constexpr int kUndoAttempts = 3;
+
+/// Which failures of an undo step are worth trying again at once.
+enum class RetryOn {
+  Transient,          // isTransient codes only: what a rollback does for every step
+  AnyButPrecondition, // every code but failed-precondition: the last resort that keeps a GPU
+                      // reachable, where one failure too many loses the device
+};
+
+/// applyUndo, tried again at once while it fails with a code `retry` admits, kUndoAttempts in
+/// all.
+[[nodiscard]] Result<bool> applyUndoRetrying(const UndoAction& action, platform::Platform& platform,
+                                             Log& log, RetryOn retry = RetryOn::Transient);
+
 /// The undo log of one flow: each mutating step records its undo before it acts; a failure
 /// rolls back newest first. Undo steps look at the actual state before acting, so an undo for
 /// a step that never took effect does nothing. Every change is saved to a FlowStore before the
 /// step acts, together with the VMs' original settings, so another process can recover.
-/// How many times in all a rollback tries an undo step that fails with a transient code.
-inline constexpr int kUndoAttempts = 3;
-
-/// applyUndo, tried again at once while it fails with a transient code, kUndoAttempts in all.
-[[nodiscard]] Result<bool> applyUndoRetrying(const UndoAction& action, platform::Platform& platform,
-                                             Log& log);
-
 class UndoJournal {
 public:
   /// Saves to `store`, or keeps its state in memory only when it is null.
@@ -51,8 +59,9 @@ public:
   /// Undoes every entry, newest first (the unfinished journal of open(), if that is what it
   /// holds), empties the journal and saves. A transient failure (isTransient) is tried again,
   /// up to kUndoAttempts times in all, at once; any other failure is not. Once a step has failed,
-  /// no older "start VM" is applied (a VM setting or device change needs the VM off), and the
-  /// journal is saved whole for `hil recover` to finish.
+  /// no older "start VM" is applied while a newer step needs that VM off (a VM setting or device
+  /// change: UndoAction::needsVmOff), since recovery repeats them; the journal is saved whole for
+  /// `hil recover` to finish.
   Rollback rollback(platform::Platform& platform, Log& log);
 
   /// A VM's settings before the first deploy changed them.

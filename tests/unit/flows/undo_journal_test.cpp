@@ -265,6 +265,22 @@ TEST_F(UndoJournalTest, AFailedVmSettingUndoLeavesTheOlderVmStartInTheJournal) {
   EXPECT_EQ(journal_.entries().front().kind, Kind::StartVm);
 }
 
+TEST_F(UndoJournalTest, AVmStartWaitsOnlyForStepsThatNeedTheVmOff) {
+  // The stop action can be set on a running VM: its failure does not keep the VM off.
+  vm_.state = VmState::Off;
+  vm_.automaticStopAction = StopAction::TurnOff;
+  ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
+  ASSERT_TRUE(journal_.record(stopActionUndo(StopAction::Save)).has_value());
+  EXPECT_CALL(mocks_.hyperv, setAutomaticStopAction(kVm, StopAction::Save))
+      .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+  EXPECT_CALL(mocks_.hyperv, startVm(kVm));
+
+  const auto result = rollback();
+
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_THAT(result.undone, ElementsAre(vmAction(Kind::StartVm).describe()));
+}
+
 TEST_F(UndoJournalTest, AfterAFailedRollbackTheNextOneAppliesWhatWasLeft) {
   vm_.mmio = kConfiguredMmio;
   ASSERT_TRUE(journal_.record(vmAction(Kind::StartVm)).has_value());
@@ -361,6 +377,27 @@ TEST_F(UndoJournalTest, AnUnknownUndoFailureIsNotRetried) {
   const auto result = rollback();
 
   ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_FALSE(journal_.empty());
+}
+
+TEST_F(UndoJournalTest, KeepingAGpuReachableTriesAgainAfterAnyFailureButAPrecondition) {
+  t4Dismounted();
+  ASSERT_TRUE(journal_.record(targetAction(Kind::MountDevice, kT4Location)).has_value());
+  EXPECT_CALL(mocks_.hyperv, mountHostDevice(kT4Location))
+      .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+  {
+    // The mount failed; assigning the device to the VM again is all that keeps it reachable,
+    // so an unknown failure there is tried again (a failed precondition would not be).
+    InSequence seq;
+    EXPECT_CALL(mocks_.hyperv, addAssignableDevice(kVm, kT4Location))
+        .WillOnce(returnError<void>(ErrorCode::OperationFailed));
+    EXPECT_CALL(mocks_.hyperv, addAssignableDevice(kVm, kT4Location));
+  }
+
+  const auto result = rollback();
+
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].code, ErrorCode::OperationFailed);
   EXPECT_FALSE(journal_.empty());
 }
 

@@ -244,7 +244,7 @@ TEST(SimAssignTest, AddAssignableDeviceNeedsTheVmOff) {
   ASSERT_TRUE(p.hyperv.dismountHostDevice(gpu.location, false).has_value());
   const auto running = p.hyperv.addAssignableDevice(kVm, gpu.location);
   ASSERT_FALSE(running.has_value());
-  EXPECT_EQ(running.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(running.error().code, ErrorCode::FailedPrecondition);
   EXPECT_FALSE(b->hostForTest().gpus[0].assignedTo.has_value());
 
   ASSERT_TRUE(p.hyperv.stopVm(kVm).has_value());
@@ -307,10 +307,10 @@ TEST(SimRunningVmTest, RefusesSettingsChanges) {
   const auto before = *p.hyperv.vmConfig(kVm);
   const auto mmio = p.hyperv.setMemoryMappedIo(kVm, {3072 * kMiB, 33280 * kMiB});
   ASSERT_FALSE(mmio.has_value());
-  EXPECT_EQ(mmio.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(mmio.error().code, ErrorCode::FailedPrecondition);
   const auto cache = p.hyperv.setGuestControlledCacheTypes(kVm, true);
   ASSERT_FALSE(cache.has_value());
-  EXPECT_EQ(cache.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(cache.error().code, ErrorCode::FailedPrecondition);
   EXPECT_EQ(*p.hyperv.vmConfig(kVm), before);
 }
 
@@ -324,7 +324,7 @@ TEST(SimRunningVmTest, RefusesAddingAndRemovingDevices) {
 
   const auto removed = p.hyperv.removeAssignableDevice(kVm, gpu.location);
   ASSERT_FALSE(removed.has_value());
-  EXPECT_EQ(removed.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(removed.error().code, ErrorCode::FailedPrecondition);
   EXPECT_THAT(b->hostForTest().vms.at(kVm).assigned, ElementsAre(gpu.location));
   EXPECT_EQ(b->hostForTest().gpus[0].assignedTo, kVm);
 }
@@ -337,14 +337,14 @@ TEST(SimRunningVmTest, RefusesAddingAndRemovingPartitionAdapters) {
   ASSERT_EQ(gpus->size(), 1u);
   const auto added = p.hyperv.addGpuPartitionAdapter(kVm, gpus->front().name);
   ASSERT_FALSE(added.has_value());
-  EXPECT_EQ(added.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(added.error().code, ErrorCode::FailedPrecondition);
   EXPECT_THAT(*p.hyperv.gpuPartitionAdapters(kVm), IsEmpty());
 
   const auto adapter = addAdapter(p);
   ASSERT_TRUE(p.hyperv.startVm(kVm).has_value());
   const auto removed = p.hyperv.removeGpuPartitionAdapter(kVm, adapter.id);
   ASSERT_FALSE(removed.has_value());
-  EXPECT_EQ(removed.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(removed.error().code, ErrorCode::FailedPrecondition);
   EXPECT_THAT(*p.hyperv.gpuPartitionAdapters(kVm), ElementsAre(adapter));
 }
 
