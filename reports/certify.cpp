@@ -4,14 +4,15 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstdint>
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <fnmatch.h>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <pugixml.hpp>
 
 #include "framework/core/error.h"
@@ -24,58 +25,6 @@ namespace {
 
 using runner::CaseResult;
 using runner::CaseStatus;
-
-// ---- SHA-256 (FIPS 180-4, section 6.2) ----
-
-constexpr std::array<std::uint32_t, 64> kRoundConstants = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void compressBlock(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
-  std::array<std::uint32_t, 64> w{};
-  for (int t = 0; t < 16; ++t) {
-    w[t] = std::uint32_t{block[4 * t]} << 24 | std::uint32_t{block[4 * t + 1]} << 16 |
-           std::uint32_t{block[4 * t + 2]} << 8 | std::uint32_t{block[4 * t + 3]};
-  }
-  for (int t = 16; t < 64; ++t) {
-    const auto s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-    const auto s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-  }
-  auto [a, b, c, d, e, f, g, hh] = h;
-  for (int t = 0; t < 64; ++t) {
-    const auto s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    const auto ch = (e & f) ^ (~e & g);
-    const auto t1 = hh + s1 + ch + kRoundConstants[t] + w[t];
-    const auto s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    const auto maj = (a & b) ^ (a & c) ^ (b & c);
-    const auto t2 = s0 + maj;
-    hh = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-  h[5] += f;
-  h[6] += g;
-  h[7] += hh;
-}
 
 // ---- reading results ----
 
@@ -293,29 +242,14 @@ bool counts(Finding finding) {
 } // namespace
 
 std::string sha256Hex(std::string_view bytes) {
-  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t whole = bytes.size() / 64 * 64;
-  for (std::size_t i = 0; i < whole; i += 64) {
-    compressBlock(h, data + i);
-  }
-  // Padding: 0x80, zeros, then the length in bits, big-endian, filling one or two blocks.
-  std::array<unsigned char, 128> tail{};
-  const std::size_t rest = bytes.size() - whole;
-  std::copy(data + whole, data + bytes.size(), tail.begin());
-  tail[rest] = 0x80;
-  const std::size_t tailSize = rest < 56 ? 64 : 128;
-  const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
-  for (int i = 0; i < 8; ++i) {
-    tail[tailSize - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  }
-  for (std::size_t i = 0; i < tailSize; i += 64) {
-    compressBlock(h, tail.data() + i);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL could not compute a SHA-256 (EVP_Digest failed)");
   }
   std::string hex;
-  for (auto word : h) {
-    hex += fmt::format("{:08x}", word);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += fmt::format("{:02x}", digest[i]);
   }
   return hex;
 }
