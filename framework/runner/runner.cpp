@@ -1,16 +1,14 @@
 #include "framework/runner/runner.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cassert>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "framework/core/crash.h"
 #include "framework/core/random.h"
+#include "framework/core/thread_pool.h"
 #include "framework/flows/deployer.h"
 #include "framework/flows/invariants.h"
 #include "framework/flows/recovery.h"
@@ -609,46 +607,34 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
       }
     }
   }
-  std::vector<CaseResult> results(jobs.size());
-  std::atomic<std::size_t> next{0};
-  std::mutex progressMutex;
-  int done = 0;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < jobs.size(); i = next++) {
-      const auto& job = jobs[i];
-      const auto& suite = suites[job.suite].suite;
-      const auto seed = scenarioSeed(options.seed, suite, job.scenario->name);
-      const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store,
-                                            nullptr, options.onCrash};
-      results[i] = runScenario(*job.scenario, suite, seed, scenarioOptions);
-      for (int r = 1; r < options.repeat; ++r) {
-        auto again = runScenario(*job.scenario, suite, seed, scenarioOptions);
-        if (again.status != results[i].status || again.log != results[i].log ||
-            again.failureDetail != results[i].failureDetail) {
-          results[i].status = CaseStatus::Failed;
-          results[i].failureType = "nondeterminism";
-          results[i].failureMessage =
-              fmt::format("{}:{}: run {} of the same seed differs from run 1", job.scenario->file,
-                          job.scenario->line, r + 1);
-          results[i].failureDetail += results[i].failureMessage + "\n";
-          break;
+  auto results = parallelMap(
+      jobs.size(), options.jobs,
+      [&](std::size_t i) {
+        const auto& job = jobs[i];
+        const auto& suite = suites[job.suite].suite;
+        const auto seed = scenarioSeed(options.seed, suite, job.scenario->name);
+        const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store,
+                                              nullptr, options.onCrash};
+        auto result = runScenario(*job.scenario, suite, seed, scenarioOptions);
+        for (int r = 1; r < options.repeat; ++r) {
+          auto again = runScenario(*job.scenario, suite, seed, scenarioOptions);
+          if (again.status != result.status || again.log != result.log ||
+              again.failureDetail != result.failureDetail) {
+            result.status = CaseStatus::Failed;
+            result.failureType = "nondeterminism";
+            result.failureMessage = fmt::format("{}:{}: run {} of the same seed differs from run 1",
+                                                job.scenario->file, job.scenario->line, r + 1);
+            result.failureDetail += result.failureMessage + "\n";
+            break;
+          }
         }
-      }
-      if (progress) {
-        std::lock_guard lock{progressMutex};
-        progress(results[i], ++done, static_cast<int>(jobs.size()));
-      }
-    }
-  };
-  const int threads = std::clamp(options.jobs, 1, std::max(1, static_cast<int>(jobs.size())));
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::jthread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back(worker);
-    }
-  }
+        return result;
+      },
+      [&](const CaseResult& result, int done) {
+        if (progress) {
+          progress(result, done, static_cast<int>(jobs.size()));
+        }
+      });
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     report.suites[jobs[i].suite].cases.push_back(std::move(results[i]));
   }
