@@ -191,20 +191,7 @@ private:
 
 flows::DeployRequest toRequest(const scenario::DeployStep& d, const platform::VmName& vm) {
   flows::DeployRequest request;
-  switch (d.passthrough) {
-  case scenario::Passthrough::Auto:
-    request.passthrough = flows::DeployRequest::Passthrough::Auto;
-    break;
-  case scenario::Passthrough::DirectDeviceAssignment:
-    request.passthrough = flows::DeployRequest::Passthrough::DirectDeviceAssignment;
-    break;
-  case scenario::Passthrough::ParaVirtualization:
-    request.passthrough = flows::DeployRequest::Passthrough::ParaVirtualization;
-    break;
-  case scenario::Passthrough::None:
-    request.passthrough = flows::DeployRequest::Passthrough::None;
-    break;
-  }
+  request.passthrough = d.passthrough;
   request.gpuName = d.gpuName;
   request.gpuCount = d.gpuCount;
   request.vm = vm;
