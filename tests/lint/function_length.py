@@ -52,6 +52,16 @@ def _skip_quoted(src, i, quote, line):
     return i + 1, line
 
 
+def _skip_comment(src, i, line):
+    """Skips the // or /* comment at src[i] (a // one up to its newline); returns (end, line)."""
+    if src.startswith("//", i):
+        end = src.find("\n", i)
+        return (len(src) if end < 0 else end), line
+    end = src.find("*/", i + 2)
+    end = len(src) if end < 0 else end + 2
+    return end, line + src.count("\n", i, end)
+
+
 def tokenize(src):
     tokens = []
     i, line, n = 0, 1, len(src)
@@ -71,28 +81,14 @@ def tokenize(src):
                 if src[i] == "\\" and i + 1 < n and src[i + 1] == "\n":
                     line += 1
                     i += 1
-                elif src.startswith("/*", i):
-                    end = src.find("*/", i + 2)
-                    end = n if end < 0 else end + 2
-                    line += src.count("\n", i, end)
-                    i = end
+                elif src.startswith("/*", i) or src.startswith("//", i):
+                    i, line = _skip_comment(src, i, line)
                     continue
-                elif src.startswith("//", i):
-                    while i < n and src[i] != "\n":
-                        i += 1
-                    break
                 i += 1
             continue
         at_line_start = False
-        if src.startswith("//", i):
-            while i < n and src[i] != "\n":
-                i += 1
-            continue
-        if src.startswith("/*", i):
-            end = src.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            line += src.count("\n", i, end)
-            i = end
+        if src.startswith("//", i) or src.startswith("/*", i):
+            i, line = _skip_comment(src, i, line)
             continue
         if c.isalpha() or c == "_":
             j = i
