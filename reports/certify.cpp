@@ -991,115 +991,143 @@ std::string summaryText(const Certification& cert) {
   return text;
 }
 
+namespace {
+
+/// An attribute whose value is made XML-safe first.
+void setSanitized(pugi::xml_node node, const char* name, const std::string& value) {
+  node.append_attribute(name) = sanitizeXmlText(value).c_str();
+}
+
+void appendBuilds(pugi::xml_node node, const std::vector<BuildFact>& facts) {
+  for (const auto& fact : facts) {
+    for (const auto& value : fact.values) {
+      node.append_child(fact.property.c_str()).text().set(sanitizeXmlText(value).c_str());
+    }
+  }
+}
+
+void appendHeader(pugi::xml_node root, const Certification& cert) {
+  setSanitized(root, "verdict", cert.certified ? "certified" : "not-certified");
+  setSanitized(root, "time", cert.now);
+  auto by = root.append_child("certified-by");
+  setSanitized(by, "hil-version",
+               cert.certifier.version.empty() ? "unknown" : cert.certifier.version);
+  setSanitized(by, "hil-commit", cert.certifier.commit.empty() ? "unknown" : cert.certifier.commit);
+  auto policy = root.append_child("policy");
+  setSanitized(policy, "name", cert.policyName);
+  setSanitized(policy, "path", cert.policyFile);
+  setSanitized(policy, "sha256", cert.policySha256);
+  if (cert.maxAgeDays) {
+    setSanitized(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
+  }
+  appendBuilds(root.append_child("builds"), cert.builds);
+  auto inputs = root.append_child("inputs");
+  for (const auto& input : cert.inputs) {
+    auto node = inputs.append_child("input");
+    setSanitized(node, "path", input.path);
+    setSanitized(node, "sha256", input.sha256);
+    setSanitized(node, "results", std::to_string(input.results));
+    appendBuilds(node, input.builds);
+  }
+}
+
+/// A scenario that does not count on a rig class.
+void appendScenario(pugi::xml_node rigNode, const Entry& e) {
+  auto scenario = rigNode.append_child("scenario");
+  setSanitized(scenario, "name", e.scenario);
+  setSanitized(scenario, "outcome", std::string{toString(e.finding)});
+  if (e.result && e.result->status == CaseStatus::Failed) {
+    setSanitized(scenario, "type", e.result->failureType);
+  }
+  setSanitized(scenario, "detail", e.detail);
+  if (!e.input.empty()) {
+    setSanitized(scenario, "input", e.input);
+  }
+  if (!e.timestamp.empty()) {
+    setSanitized(scenario, "timestamp", e.timestamp);
+  }
+}
+
+void appendRigClass(pugi::xml_node node, const RigOutcome& rig, const Certification& cert) {
+  auto rigNode = node.append_child("rig-class");
+  setSanitized(rigNode, "name", rig.rigClass);
+  const bool notRun = rig.results == 0;
+  setSanitized(rigNode, "outcome", rig.passed ? "passed" : (notRun ? "not-run" : "failed"));
+  std::map<Finding, int> tally;
+  for (const auto at : rig.entries) {
+    ++tally[cert.entries[at].finding];
+  }
+  setSanitized(rigNode, "results", std::to_string(rig.results));
+  setSanitized(rigNode, "passed",
+               std::to_string(tally[Finding::Passed] + tally[Finding::BelowMinimum]));
+  if (notRun) {
+    return; // the requirement as a whole was not run there: one reason, not one per scenario
+  }
+  for (const auto at : rig.entries) {
+    if (!counts(cert.entries[at].finding)) {
+      appendScenario(rigNode, cert.entries[at]);
+    }
+  }
+}
+
+void appendSmoke(pugi::xml_node root, const SmokeOutcome& s) {
+  auto node = root.append_child("smoke");
+  setSanitized(node, "rig-class", s.minimum.rigClass);
+  setSanitized(node, "check", s.minimum.check);
+  setSanitized(node, "min", number(s.minimum.min));
+  if (!s.minimum.unit.empty()) {
+    setSanitized(node, "unit", s.minimum.unit);
+  }
+  setSanitized(node, "outcome", s.passed ? "passed" : (s.figures == 0 ? "not-run" : "failed"));
+  setSanitized(node, "figures", std::to_string(s.figures));
+  if (s.lowest) {
+    setSanitized(node, "lowest", number(*s.lowest));
+    setSanitized(node, "lowest-scenario", s.lowestScenario);
+  }
+}
+
+void appendReason(pugi::xml_node reasons, const Reason& reason) {
+  auto node = reasons.append_child("reason");
+  if (!reason.requirements.empty()) {
+    setSanitized(node, "requirements", join(reason.requirements, " "));
+  }
+  if (!reason.smokeCheck.empty()) {
+    setSanitized(node, "smoke-check", reason.smokeCheck);
+  }
+  if (!reason.rigClass.empty()) {
+    setSanitized(node, "rig-class", reason.rigClass);
+  }
+  if (!reason.scenario.empty()) {
+    setSanitized(node, "scenario", reason.scenario);
+  }
+  setSanitized(node, "finding", std::string{toString(reason.finding)});
+  node.text().set(sanitizeXmlText(reason.text).c_str());
+}
+
+} // namespace
+
 std::string certificateXml(const Certification& cert) {
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
   decl.append_attribute("encoding") = "UTF-8";
-  auto set = [](pugi::xml_node node, const char* name, const std::string& value) {
-    node.append_attribute(name) = sanitizeXmlText(value).c_str();
-  };
   auto root = doc.append_child("certificate");
-  set(root, "verdict", cert.certified ? "certified" : "not-certified");
-  set(root, "time", cert.now);
-  auto by = root.append_child("certified-by");
-  set(by, "hil-version", cert.certifier.version.empty() ? "unknown" : cert.certifier.version);
-  set(by, "hil-commit", cert.certifier.commit.empty() ? "unknown" : cert.certifier.commit);
-  auto policy = root.append_child("policy");
-  set(policy, "name", cert.policyName);
-  set(policy, "path", cert.policyFile);
-  set(policy, "sha256", cert.policySha256);
-  if (cert.maxAgeDays) {
-    set(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
-  }
-  auto builds = [&](pugi::xml_node node, const std::vector<BuildFact>& facts) {
-    for (const auto& fact : facts) {
-      for (const auto& value : fact.values) {
-        node.append_child(fact.property.c_str()).text().set(sanitizeXmlText(value).c_str());
-      }
-    }
-  };
-  builds(root.append_child("builds"), cert.builds);
-  auto inputs = root.append_child("inputs");
-  for (const auto& input : cert.inputs) {
-    auto node = inputs.append_child("input");
-    set(node, "path", input.path);
-    set(node, "sha256", input.sha256);
-    set(node, "results", std::to_string(input.results));
-    builds(node, input.builds);
-  }
+  appendHeader(root, cert);
   for (const auto& r : cert.requirements) {
     auto node = root.append_child("requirement");
-    set(node, "id", r.id);
-    set(node, "outcome", r.passed ? "passed" : "failed");
-    set(node, "scenarios", std::to_string(r.scenarios));
+    setSanitized(node, "id", r.id);
+    setSanitized(node, "outcome", r.passed ? "passed" : "failed");
+    setSanitized(node, "scenarios", std::to_string(r.scenarios));
     for (const auto& rig : r.rigs) {
-      auto rigNode = node.append_child("rig-class");
-      set(rigNode, "name", rig.rigClass);
-      const bool notRun = rig.results == 0;
-      set(rigNode, "outcome", rig.passed ? "passed" : (notRun ? "not-run" : "failed"));
-      std::map<Finding, int> tally;
-      for (const auto at : rig.entries) {
-        ++tally[cert.entries[at].finding];
-      }
-      set(rigNode, "results", std::to_string(rig.results));
-      set(rigNode, "passed", std::to_string(tally[Finding::Passed] + tally[Finding::BelowMinimum]));
-      if (notRun) {
-        continue; // the requirement as a whole was not run there: one reason, not one per scenario
-      }
-      for (const auto at : rig.entries) {
-        const auto& e = cert.entries[at];
-        if (counts(e.finding)) {
-          continue;
-        }
-        auto scenario = rigNode.append_child("scenario");
-        set(scenario, "name", e.scenario);
-        set(scenario, "outcome", std::string{toString(e.finding)});
-        if (e.result && e.result->status == CaseStatus::Failed) {
-          set(scenario, "type", e.result->failureType);
-        }
-        set(scenario, "detail", e.detail);
-        if (!e.input.empty()) {
-          set(scenario, "input", e.input);
-        }
-        if (!e.timestamp.empty()) {
-          set(scenario, "timestamp", e.timestamp);
-        }
-      }
+      appendRigClass(node, rig, cert);
     }
   }
   for (const auto& s : cert.smoke) {
-    auto node = root.append_child("smoke");
-    set(node, "rig-class", s.minimum.rigClass);
-    set(node, "check", s.minimum.check);
-    set(node, "min", number(s.minimum.min));
-    if (!s.minimum.unit.empty()) {
-      set(node, "unit", s.minimum.unit);
-    }
-    set(node, "outcome", s.passed ? "passed" : (s.figures == 0 ? "not-run" : "failed"));
-    set(node, "figures", std::to_string(s.figures));
-    if (s.lowest) {
-      set(node, "lowest", number(*s.lowest));
-      set(node, "lowest-scenario", s.lowestScenario);
-    }
+    appendSmoke(root, s);
   }
   auto reasons = root.append_child("reasons");
   for (const auto& reason : cert.reasons) {
-    auto node = reasons.append_child("reason");
-    if (!reason.requirements.empty()) {
-      set(node, "requirements", join(reason.requirements, " "));
-    }
-    if (!reason.smokeCheck.empty()) {
-      set(node, "smoke-check", reason.smokeCheck);
-    }
-    if (!reason.rigClass.empty()) {
-      set(node, "rig-class", reason.rigClass);
-    }
-    if (!reason.scenario.empty()) {
-      set(node, "scenario", reason.scenario);
-    }
-    set(node, "finding", std::string{toString(reason.finding)});
-    node.text().set(sanitizeXmlText(reason.text).c_str());
+    appendReason(reasons, reason);
   }
   std::ostringstream out;
   doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
