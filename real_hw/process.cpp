@@ -10,18 +10,27 @@ namespace hil::real_hw {
 
 namespace bp = boost::process;
 
+Result<std::string> findProgram(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    return name;
+  }
+  const auto program = bp::search_path(name);
+  if (program.empty()) {
+    return fail(ErrorCode::OperationFailed, fmt::format("{}: not found on PATH", name));
+  }
+  return program.string();
+}
+
 Result<ProcessResult> LiveProcessRunner::run(const std::vector<std::string>& argv,
                                              std::chrono::milliseconds deadline) {
   if (argv.empty()) {
     return fail(ErrorCode::InvalidRequest, "no program to run");
   }
-  boost::filesystem::path program = argv[0];
-  if (argv[0].find('/') == std::string::npos) {
-    program = bp::search_path(argv[0]);
-    if (program.empty()) {
-      return fail(ErrorCode::OperationFailed, fmt::format("{}: not found on PATH", argv[0]));
-    }
+  auto found = findProgram(argv[0]);
+  if (!found) {
+    return std::unexpected(found.error());
   }
+  const boost::filesystem::path program = *found;
   const std::vector<std::string> args(argv.begin() + 1, argv.end());
   try {
     boost::asio::io_context io;

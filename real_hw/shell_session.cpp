@@ -481,13 +481,11 @@ Result<std::unique_ptr<Shell>> startShell(const std::vector<std::string>& argv) 
   if (argv.empty()) {
     return fail(ErrorCode::InvalidRequest, "no shell to start");
   }
-  boost::filesystem::path program = argv[0];
-  if (argv[0].find('/') == std::string::npos) {
-    program = bp::search_path(argv[0]);
-    if (program.empty()) {
-      return fail(ErrorCode::OperationFailed, fmt::format("{}: not found on PATH", argv[0]));
-    }
+  auto found = findProgram(argv[0]);
+  if (!found) {
+    return std::unexpected(found.error());
   }
+  const boost::filesystem::path program = *found;
   const std::vector<std::string> args(argv.begin() + 1, argv.end());
   try {
     auto shell = std::make_unique<Shell>();

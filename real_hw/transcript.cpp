@@ -89,6 +89,87 @@ std::string formatTranscript(const Transcript& t) {
   return xml::toText(doc);
 }
 
+namespace {
+
+/// A text element's text, decoded when it says encoding="base64".
+std::string readText(const xml::Document& doc, pugi::xml_node node, Diagnostics& out) {
+  xml::Element el{doc, node, out};
+  const auto encoding = el.choice("encoding", {"base64"});
+  if (node.first_child() && node.first_child().type() == pugi::node_element) {
+    el.error(fmt::format("<{}> holds text only", node.name()));
+  }
+  std::string value = node.text().get();
+  if (encoding) {
+    auto decoded = fromBase64(value);
+    if (!decoded) {
+      el.error("invalid base64");
+      return {};
+    }
+    return *decoded;
+  }
+  return value;
+}
+
+/// One of <out>, <err>, <succeeded> or <record>: a part of the exchange's reply.
+void readReplyPart(const xml::Document& doc, pugi::xml_node child, Diagnostics& out,
+                   ShellReply& reply) {
+  const std::string_view name = child.name();
+  if (name == "out") {
+    reply.out = readText(doc, child, out);
+  } else if (name == "err") {
+    reply.err = readText(doc, child, out);
+  } else if (name == "succeeded") {
+    xml::Element s{doc, child, out};
+    const auto value = s.text();
+    if (value != "true" && value != "false") {
+      s.error("<succeeded>: expected true or false");
+    }
+    reply.succeeded = value == "true";
+  } else {
+    // An error record the command produced (ShellReply::errors), oldest first.
+    xml::Element r{doc, child, out};
+    r.children({});
+    reply.errors.push_back({r.required("category").value_or(""), r.optional("id").value_or("")});
+  }
+}
+
+Exchange readExchange(const xml::Document& doc, pugi::xml_node node, Diagnostics& out) {
+  xml::Element el{doc, node, out};
+  Exchange e;
+  ShellReply reply;
+  bool sawReply = false;
+  bool sawCommand = false;
+  for (auto child : el.children({"command", "out", "err", "succeeded", "record", "error"})) {
+    const std::string_view name = child.name();
+    if (name == "command") {
+      e.command = readText(doc, child, out);
+      sawCommand = true;
+    } else if (name == "error") {
+      xml::Element err{doc, child, out};
+      const auto code = err.required("code").value_or("");
+      const auto parsed = parseErrorCode(code);
+      if (!parsed) {
+        err.error(fmt::format("code=\"{}\": not an error code", code));
+      }
+      e.error = Error{parsed.value_or(ErrorCode::OperationFailed), err.text(), {}};
+    } else {
+      readReplyPart(doc, child, out, reply);
+      sawReply = true;
+    }
+  }
+  if (!sawCommand) {
+    el.error("<exchange> needs a <command>");
+  }
+  if (sawReply) {
+    e.reply = reply;
+  } else if (!e.error) {
+    el.error("<exchange> needs <out>/<err>/<succeeded> or an <error>");
+  }
+  return e;
+}
+
+} // namespace
+
 Parsed<Transcript> parseTranscript(std::string text, std::string file) {
   auto doc = xml::Document::parse(std::move(text), file, /*keepLineEnds=*/true);
   if (!doc) {
@@ -108,79 +189,13 @@ Parsed<Transcript> parseTranscript(std::string text, std::string file) {
     t.source = root.choice("source", {"hardware", "documentation"}, true).value_or("");
     t.rig = root.optional("rig").value_or("");
     t.recorded = root.optional("recorded").value_or("");
-    auto readText = [&](pugi::xml_node node) -> std::string {
-      xml::Element el{*doc, node, out};
-      const auto encoding = el.choice("encoding", {"base64"});
-      if (node.first_child() && node.first_child().type() == pugi::node_element) {
-        el.error(fmt::format("<{}> holds text only", node.name()));
-      }
-      std::string value = node.text().get();
-      if (encoding) {
-        auto decoded = fromBase64(value);
-        if (!decoded) {
-          el.error("invalid base64");
-          return {};
-        }
-        return *decoded;
-      }
-      return value;
-    };
     for (auto node : root.children({"note", "exchange"})) {
       if (std::string_view{node.name()} == "note") {
         xml::Element el{*doc, node, out};
         t.note = el.text();
         continue;
       }
-      xml::Element el{*doc, node, out};
-      Exchange e;
-      ShellReply reply;
-      bool sawReply = false;
-      bool sawCommand = false;
-      for (auto child : el.children({"command", "out", "err", "succeeded", "record", "error"})) {
-        const std::string_view name = child.name();
-        if (name == "command") {
-          e.command = readText(child);
-          sawCommand = true;
-        } else if (name == "out") {
-          reply.out = readText(child);
-          sawReply = true;
-        } else if (name == "err") {
-          reply.err = readText(child);
-          sawReply = true;
-        } else if (name == "succeeded") {
-          xml::Element s{*doc, child, out};
-          const auto value = s.text();
-          if (value != "true" && value != "false") {
-            s.error("<succeeded>: expected true or false");
-          }
-          reply.succeeded = value == "true";
-          sawReply = true;
-        } else if (name == "record") {
-          // An error record the command produced (ShellReply::errors), oldest first.
-          xml::Element r{*doc, child, out};
-          r.children({});
-          reply.errors.push_back(
-              {r.required("category").value_or(""), r.optional("id").value_or("")});
-          sawReply = true;
-        } else {
-          xml::Element err{*doc, child, out};
-          const auto code = err.required("code").value_or("");
-          const auto parsed = parseErrorCode(code);
-          if (!parsed) {
-            err.error(fmt::format("code=\"{}\": not an error code", code));
-          }
-          e.error = Error{parsed.value_or(ErrorCode::OperationFailed), err.text(), {}};
-        }
-      }
-      if (!sawCommand) {
-        el.error("<exchange> needs a <command>");
-      }
-      if (sawReply) {
-        e.reply = reply;
-      } else if (!e.error) {
-        el.error("<exchange> needs <out>/<err>/<succeeded> or an <error>");
-      }
-      t.exchanges.push_back(std::move(e));
+      t.exchanges.push_back(readExchange(*doc, node, out));
     }
   }
   if (!out.empty()) {

@@ -4,14 +4,15 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstdint>
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <fnmatch.h>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <pugixml.hpp>
 
 #include "framework/core/error.h"
@@ -24,58 +25,6 @@ namespace {
 
 using runner::CaseResult;
 using runner::CaseStatus;
-
-// ---- SHA-256 (FIPS 180-4, section 6.2) ----
-
-constexpr std::array<std::uint32_t, 64> kRoundConstants = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void compressBlock(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
-  std::array<std::uint32_t, 64> w{};
-  for (int t = 0; t < 16; ++t) {
-    w[t] = std::uint32_t{block[4 * t]} << 24 | std::uint32_t{block[4 * t + 1]} << 16 |
-           std::uint32_t{block[4 * t + 2]} << 8 | std::uint32_t{block[4 * t + 3]};
-  }
-  for (int t = 16; t < 64; ++t) {
-    const auto s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-    const auto s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-  }
-  auto [a, b, c, d, e, f, g, hh] = h;
-  for (int t = 0; t < 64; ++t) {
-    const auto s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    const auto ch = (e & f) ^ (~e & g);
-    const auto t1 = hh + s1 + ch + kRoundConstants[t] + w[t];
-    const auto s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    const auto maj = (a & b) ^ (a & c) ^ (b & c);
-    const auto t2 = s0 + maj;
-    hh = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-  h[5] += f;
-  h[6] += g;
-  h[7] += hh;
-}
 
 // ---- reading results ----
 
@@ -293,29 +242,14 @@ bool counts(Finding finding) {
 } // namespace
 
 std::string sha256Hex(std::string_view bytes) {
-  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t whole = bytes.size() / 64 * 64;
-  for (std::size_t i = 0; i < whole; i += 64) {
-    compressBlock(h, data + i);
-  }
-  // Padding: 0x80, zeros, then the length in bits, big-endian, filling one or two blocks.
-  std::array<unsigned char, 128> tail{};
-  const std::size_t rest = bytes.size() - whole;
-  std::copy(data + whole, data + bytes.size(), tail.begin());
-  tail[rest] = 0x80;
-  const std::size_t tailSize = rest < 56 ? 64 : 128;
-  const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
-  for (int i = 0; i < 8; ++i) {
-    tail[tailSize - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  }
-  for (std::size_t i = 0; i < tailSize; i += 64) {
-    compressBlock(h, tail.data() + i);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL could not compute a SHA-256 (EVP_Digest failed)");
   }
   std::string hex;
-  for (auto word : h) {
-    hex += fmt::format("{:08x}", word);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += fmt::format("{:02x}", digest[i]);
   }
   return hex;
 }
@@ -475,9 +409,13 @@ std::string rigClassOf(const CaseResult& result) {
   return backend;
 }
 
-Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
-                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now,
-                      const Certifier& certifier) {
+namespace {
+
+/// (scenario, rig class) -> the cell's entry: the newest result there, or a placeholder.
+using Cells = std::map<std::pair<std::string, std::string>, Entry>;
+
+Certification emptyCertificate(const Policy& policy, std::chrono::sys_seconds now,
+                               const Certifier& certifier) {
   Certification cert;
   cert.certifier = certifier;
   cert.builds = noBuilds();
@@ -487,25 +425,56 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
   cert.policySha256 = policy.sha256;
   cert.maxAgeDays = policy.maxAgeDays;
   cert.now = formatTimestamp(now);
+  return cert;
+}
 
-  // Rig classes: the policy's, in its order, then those the results came from, sorted.
-  auto addRig = [&](const std::string& rig) {
-    if (std::find(cert.rigClasses.begin(), cert.rigClasses.end(), rig) == cert.rigClasses.end()) {
-      cert.rigClasses.push_back(rig);
-    }
-  };
+void addRig(std::vector<std::string>& rigClasses, const std::string& rig) {
+  if (std::find(rigClasses.begin(), rigClasses.end(), rig) == rigClasses.end()) {
+    rigClasses.push_back(rig);
+  }
+}
+
+/// The policy's rig classes, in its order.
+void addPolicyRigs(const Policy& policy, std::vector<std::string>& rigClasses) {
   for (const auto& r : policy.requirements) {
     for (const auto& rig : r.rigClasses) {
-      addRig(rig);
+      addRig(rigClasses, rig);
     }
   }
   for (const auto& s : policy.smoke) {
-    addRig(s.rigClass);
+    addRig(rigClasses, s.rigClass);
   }
-  const std::size_t policyRigs = cert.rigClasses.size();
+}
 
-  // The newest result per scenario and rig class.
-  std::map<std::pair<std::string, std::string>, Entry> newest;
+/// Keeps `c` in its cell if it is newer than what is there (or as new and worse).
+void keepNewest(Cells& newest, const std::string& rig, const runner::SuiteResult& suite,
+                const CaseResult& c, const std::string& inputPath) {
+  auto [it, fresh] = newest.try_emplace({c.name, rig});
+  Entry& e = it->second;
+  if (!fresh) {
+    ++e.superseded;
+    const bool newer = suite.timestamp > e.timestamp;
+    const bool worseTie =
+        suite.timestamp == e.timestamp && severity(c.status) > severity(e.result->status);
+    if (!newer && !worseTie) {
+      return;
+    }
+  }
+  e.scenario = c.name;
+  e.rigClass = rig;
+  e.result = c;
+  e.timestamp = suite.timestamp;
+  e.input = inputPath;
+  e.warnings = warningsOf(c);
+  e.gpu = property(c, "gpu");
+  e.windows = property(c, "windows-build");
+  e.deploy = deployOutcomeOf(c);
+}
+
+/// Reads every input's results into their cells, summarising each input on the certificate;
+/// returns the rig classes the results came from.
+std::set<std::string> readResults(const std::vector<CertifyInput>& inputs, Certification& cert,
+                                  Cells& newest) {
   std::set<std::string> seenRigs;
   for (const auto& input : inputs) {
     InputSummary summary{input.path, input.sha256, 0, noBuilds()};
@@ -517,26 +486,7 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
         }
         const auto rig = rigClassOf(c);
         seenRigs.insert(rig);
-        auto [it, fresh] = newest.try_emplace({c.name, rig});
-        Entry& e = it->second;
-        if (!fresh) {
-          ++e.superseded;
-          const bool newer = suite.timestamp > e.timestamp;
-          const bool worseTie =
-              suite.timestamp == e.timestamp && severity(c.status) > severity(e.result->status);
-          if (!newer && !worseTie) {
-            continue;
-          }
-        }
-        e.scenario = c.name;
-        e.rigClass = rig;
-        e.result = c;
-        e.timestamp = suite.timestamp;
-        e.input = input.path;
-        e.warnings = warningsOf(c);
-        e.gpu = property(c, "gpu");
-        e.windows = property(c, "windows-build");
-        e.deploy = deployOutcomeOf(c);
+        keepNewest(newest, rig, suite, c, input.path);
       }
     }
     for (std::size_t i = 0; i < summary.builds.size(); ++i) {
@@ -547,37 +497,45 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
     }
     cert.inputs.push_back(std::move(summary));
   }
-  for (const auto& rig : seenRigs) {
-    addRig(rig);
-  }
-  std::sort(cert.rigClasses.begin() + static_cast<std::ptrdiff_t>(policyRigs),
-            cert.rigClasses.end());
+  return seenRigs;
+}
 
-  // What each requirement selects: library scenarios by glob or tag, results by glob.
-  std::vector<std::set<std::string>> selected(policy.requirements.size());
-  std::map<std::string, bool> acceptsWarnings;
+/// What each requirement selects: library scenarios by glob or tag, results by glob.
+struct Selection {
+  std::vector<std::set<std::string>> selected; // one per requirement
+  std::map<std::string, bool> acceptsWarnings; // scenario -> a requirement accepts its warnings
+};
+
+Selection selectScenarios(const Policy& policy, const std::vector<ScenarioInfo>& library,
+                          const Cells& newest) {
+  Selection selection;
+  selection.selected.resize(policy.requirements.size());
   for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
     const auto& r = policy.requirements[i];
+    auto& selected = selection.selected[i];
     for (const auto& info : library) {
       if (matchesGlob(r.scenarios, info.name) || hasTag(r.tags, info.tags)) {
-        selected[i].insert(info.name);
+        selected.insert(info.name);
       }
     }
     for (const auto& [key, entry] : newest) {
       if (matchesGlob(r.scenarios, key.first)) {
-        selected[i].insert(key.first);
+        selected.insert(key.first);
       }
     }
     const bool pass = r.warnings.value_or(policy.warnings) == WarningPolicy::Pass;
-    for (const auto& name : selected[i]) {
-      acceptsWarnings[name] = acceptsWarnings[name] || pass;
+    for (const auto& name : selected) {
+      selection.acceptsWarnings[name] = selection.acceptsWarnings[name] || pass;
     }
   }
+  return selection;
+}
 
-  // A required scenario with no result on a required rig class gets a placeholder.
+/// A required scenario with no result on a required rig class gets a placeholder.
+void addPlaceholders(const Policy& policy, const Selection& selection, Cells& newest) {
   for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
     for (const auto& rig : policy.requirements[i].rigClasses) {
-      for (const auto& name : selected[i]) {
+      for (const auto& name : selection.selected[i]) {
         auto [it, fresh] = newest.try_emplace({name, rig});
         if (fresh) {
           it->second.scenario = name;
@@ -589,64 +547,84 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       }
     }
   }
+}
 
-  // Judge each result.
+/// Marks a result stale or undated when the policy limits its age; returns whether it did.
+bool judgeAge(Entry& e, const Policy& policy, std::chrono::sys_seconds now,
+              const std::string& nowText) {
+  if (!policy.maxAgeDays) {
+    return false;
+  }
+  const auto ran = parseTimestamp(e.timestamp);
+  if (!ran) {
+    e.finding = Finding::Undated;
+    e.detail =
+        fmt::format("its suite has no timestamp{}, and the policy allows results at "
+                    "most {} day(s) old",
+                    e.timestamp.empty() ? "" : fmt::format(" it can read (\"{}\")", e.timestamp),
+                    *policy.maxAgeDays);
+    return true;
+  }
+  const auto age = std::chrono::duration_cast<std::chrono::hours>(now - *ran);
+  if (age > std::chrono::days{*policy.maxAgeDays}) {
+    e.finding = Finding::Stale;
+    e.detail = fmt::format("it ran {}, {} day(s) before {}; the policy allows {} day(s)",
+                           formatTimestamp(*ran), age.count() / 24, nowText, *policy.maxAgeDays);
+    return true;
+  }
+  return false;
+}
+
+/// Judges one result: failed, skipped, too old, a warning the policy refuses, or passed.
+void judgeResult(Entry& e, const Policy& policy, bool acceptWarnings, std::chrono::sys_seconds now,
+                 const std::string& nowText) {
+  const auto& c = *e.result;
+  std::string warningList;
+  for (const auto& w : e.warnings) {
+    warningList += (warningList.empty() ? "" : " ") + w;
+  }
+  if (c.status == CaseStatus::Failed) {
+    e.finding = Finding::Failed;
+    e.detail = c.failureMessage.empty() ? c.failureType
+                                        : fmt::format("{}: {}", c.failureType, c.failureMessage);
+    return;
+  }
+  if (c.status == CaseStatus::Skipped) {
+    e.finding = Finding::Skipped;
+    e.detail = c.skipReason.empty() ? std::string{"no reason given"} : c.skipReason;
+    return;
+  }
+  if (judgeAge(e, policy, now, nowText)) {
+    return;
+  }
+  if (!e.warnings.empty()) {
+    if (!acceptWarnings) {
+      e.finding = Finding::Warning;
+      e.detail = fmt::format("{} (the policy says warnings=\"fail\")", warningList);
+      return;
+    }
+    e.detail = fmt::format("warning {} accepted by the policy", warningList);
+  }
+  e.finding = Finding::Passed;
+}
+
+void judgeResults(Cells& newest, const Policy& policy, const Selection& selection,
+                  std::chrono::sys_seconds now, const std::string& nowText) {
   const bool policyAccepts = policy.warnings == WarningPolicy::Pass;
   for (auto& [key, e] : newest) {
     if (!e.result) {
       continue;
     }
-    const auto& c = *e.result;
-    const auto accepted = acceptsWarnings.find(e.scenario);
+    const auto accepted = selection.acceptsWarnings.find(e.scenario);
     const bool acceptWarnings =
-        accepted == acceptsWarnings.end() ? policyAccepts : accepted->second;
-    std::string warningList;
-    for (const auto& w : e.warnings) {
-      warningList += (warningList.empty() ? "" : " ") + w;
-    }
-    if (c.status == CaseStatus::Failed) {
-      e.finding = Finding::Failed;
-      e.detail = c.failureMessage.empty() ? c.failureType
-                                          : fmt::format("{}: {}", c.failureType, c.failureMessage);
-      continue;
-    }
-    if (c.status == CaseStatus::Skipped) {
-      e.finding = Finding::Skipped;
-      e.detail = c.skipReason.empty() ? std::string{"no reason given"} : c.skipReason;
-      continue;
-    }
-    if (policy.maxAgeDays) {
-      const auto ran = parseTimestamp(e.timestamp);
-      if (!ran) {
-        e.finding = Finding::Undated;
-        e.detail = fmt::format(
-            "its suite has no timestamp{}, and the policy allows results at "
-            "most {} day(s) old",
-            e.timestamp.empty() ? "" : fmt::format(" it can read (\"{}\")", e.timestamp),
-            *policy.maxAgeDays);
-        continue;
-      }
-      const auto age = std::chrono::duration_cast<std::chrono::hours>(now - *ran);
-      if (age > std::chrono::days{*policy.maxAgeDays}) {
-        e.finding = Finding::Stale;
-        e.detail =
-            fmt::format("it ran {}, {} day(s) before {}; the policy allows {} day(s)",
-                        formatTimestamp(*ran), age.count() / 24, cert.now, *policy.maxAgeDays);
-        continue;
-      }
-    }
-    if (!e.warnings.empty()) {
-      if (!acceptWarnings) {
-        e.finding = Finding::Warning;
-        e.detail = fmt::format("{} (the policy says warnings=\"fail\")", warningList);
-        continue;
-      }
-      e.detail = fmt::format("warning {} accepted by the policy", warningList);
-    }
-    e.finding = Finding::Passed;
+        accepted == selection.acceptsWarnings.end() ? policyAccepts : accepted->second;
+    judgeResult(e, policy, acceptWarnings, now, nowText);
   }
+}
 
-  // Where a placeholder sits in the matrix: where the scenario ran on another rig class.
+/// Where a placeholder sits in the matrix: where the scenario ran on another rig class; and what
+/// the library says about each scenario.
+void describeEntries(Cells& newest, const std::vector<ScenarioInfo>& library) {
   std::map<std::string, const Entry*> placed;
   for (const auto& [key, e] : newest) {
     if (e.result && !placed.contains(e.scenario)) {
@@ -661,8 +639,6 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       }
     }
   }
-
-  // What the library says about each scenario.
   std::map<std::string, const ScenarioInfo*> known;
   for (const auto& info : library) {
     known.try_emplace(info.name, &info);
@@ -673,8 +649,13 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
       e.scenarioFile = fmt::format("{}:{}", it->second->file, it->second->line);
     }
   }
+}
 
-  // Entries by scenario, then rig class in column order.
+/// (scenario, rig class) -> index into Certification::entries.
+using EntryIndex = std::map<std::pair<std::string, std::string>, std::size_t>;
+
+/// Moves the cells into the certificate by scenario, then rig class in column order.
+EntryIndex placeEntries(Cells& newest, Certification& cert) {
   auto rigIndex = [&](const std::string& rig) {
     return std::find(cert.rigClasses.begin(), cert.rigClasses.end(), rig) - cert.rigClasses.begin();
   };
@@ -687,191 +668,272 @@ Certification certify(const Policy& policy, const std::vector<CertifyInput>& inp
     }
     return rigIndex(a.rigClass) < rigIndex(b.rigClass);
   });
-  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  EntryIndex index;
   for (std::size_t i = 0; i < cert.entries.size(); ++i) {
     index[{cert.entries[i].scenario, cert.entries[i].rigClass}] = i;
   }
+  return index;
+}
 
-  // Smoke minimums (before the requirements, so a low figure shows on its entry).
+/// What is wrong with one smoke figure an entry reported, if anything; notes the lowest figure.
+std::string smokeProblem(const SmokeMinimum& minimum, const std::string& wanted, const Entry& e,
+                         const std::string& text, SmokeOutcome& outcome) {
+  const auto figure = parseFigure(text);
+  if (!figure) {
+    return fmt::format("{} reported \"{}\", not a number; the policy wants at least {}", e.scenario,
+                       text, wanted);
+  }
+  if (!minimum.unit.empty() && figure->second != minimum.unit) {
+    return fmt::format("{} reported {} in {}, the policy's minimum is in {}", e.scenario, text,
+                       figure->second.empty() ? "no unit" : figure->second, minimum.unit);
+  }
+  if (!outcome.lowest || figure->first < *outcome.lowest) {
+    outcome.lowest = figure->first;
+    outcome.lowestScenario = e.scenario;
+  }
+  if (figure->first < minimum.min) {
+    return fmt::format("{} measured {}, below the minimum {}", e.scenario, text, wanted);
+  }
+  return {};
+}
+
+/// One smoke minimum over every entry from its rig class; its reasons go to `reasons`.
+SmokeOutcome checkSmokeMinimum(const SmokeMinimum& minimum, Certification& cert,
+                               std::vector<Reason>& reasons) {
+  SmokeOutcome outcome{minimum, true, 0, std::nullopt, {}};
+  const auto label = fmt::format("smoke {} on {}", minimum.check, minimum.rigClass);
+  const auto wanted =
+      fmt::format("{}{}", number(minimum.min), minimum.unit.empty() ? "" : " " + minimum.unit);
+  for (std::size_t i = 0; i < cert.entries.size(); ++i) {
+    auto& e = cert.entries[i];
+    if (!e.result || e.rigClass != minimum.rigClass) {
+      continue;
+    }
+    const auto it = e.result->properties.find("smoke." + minimum.check);
+    if (it == e.result->properties.end()) {
+      continue;
+    }
+    for (const auto& text : splitMerged(it->second)) {
+      ++outcome.figures;
+      const auto problem = smokeProblem(minimum, wanted, e, text, outcome);
+      if (problem.empty()) {
+        continue;
+      }
+      outcome.passed = false;
+      e.smokeBelow.push_back(minimum.check);
+      if (e.finding == Finding::Passed) {
+        e.finding = Finding::BelowMinimum;
+        e.detail = problem;
+      }
+      reasons.push_back({{},
+                         minimum.check,
+                         minimum.rigClass,
+                         e.scenario,
+                         Finding::BelowMinimum,
+                         fmt::format("{}: {}", label, problem),
+                         i});
+    }
+  }
+  if (outcome.figures == 0) {
+    outcome.passed = false;
+    reasons.push_back(
+        {{},
+         minimum.check,
+         minimum.rigClass,
+         "",
+         Finding::NotRun,
+         fmt::format("{}: not run: no result from rig class {} reports the smoke check {} "
+                     "(the policy wants at least {})",
+                     label, minimum.rigClass, minimum.check, wanted),
+         std::nullopt});
+  }
+  return outcome;
+}
+
+/// Smoke minimums (before the requirements, so a low figure shows on its entry); returns their
+/// reasons, which follow the requirements' on the certificate.
+std::vector<Reason> checkSmoke(const Policy& policy, Certification& cert) {
   std::vector<Reason> smokeReasons;
   for (const auto& minimum : policy.smoke) {
-    SmokeOutcome outcome{minimum, true, 0, std::nullopt, {}};
-    const auto label = fmt::format("smoke {} on {}", minimum.check, minimum.rigClass);
-    const auto wanted =
-        fmt::format("{}{}", number(minimum.min), minimum.unit.empty() ? "" : " " + minimum.unit);
-    for (std::size_t i = 0; i < cert.entries.size(); ++i) {
-      auto& e = cert.entries[i];
-      if (!e.result || e.rigClass != minimum.rigClass) {
-        continue;
-      }
-      const auto it = e.result->properties.find("smoke." + minimum.check);
-      if (it == e.result->properties.end()) {
-        continue;
-      }
-      for (const auto& text : splitMerged(it->second)) {
-        ++outcome.figures;
-        const auto figure = parseFigure(text);
-        std::string problem;
-        if (!figure) {
-          problem = fmt::format("{} reported \"{}\", not a number; the policy wants at least {}",
-                                e.scenario, text, wanted);
-        } else if (!minimum.unit.empty() && figure->second != minimum.unit) {
-          problem =
-              fmt::format("{} reported {} in {}, the policy's minimum is in {}", e.scenario, text,
-                          figure->second.empty() ? "no unit" : figure->second, minimum.unit);
-        } else {
-          if (!outcome.lowest || figure->first < *outcome.lowest) {
-            outcome.lowest = figure->first;
-            outcome.lowestScenario = e.scenario;
-          }
-          if (figure->first < minimum.min) {
-            problem = fmt::format("{} measured {}, below the minimum {}", e.scenario, text, wanted);
-          }
-        }
-        if (!problem.empty()) {
-          outcome.passed = false;
-          e.smokeBelow.push_back(minimum.check);
-          if (e.finding == Finding::Passed) {
-            e.finding = Finding::BelowMinimum;
-            e.detail = problem;
-          }
-          smokeReasons.push_back({{},
-                                  minimum.check,
-                                  minimum.rigClass,
-                                  e.scenario,
-                                  Finding::BelowMinimum,
-                                  fmt::format("{}: {}", label, problem),
-                                  i});
-        }
-      }
+    cert.smoke.push_back(checkSmokeMinimum(minimum, cert, smokeReasons));
+  }
+  return smokeReasons;
+}
+
+void addRequirement(Reason& reason, const std::string& id) {
+  if (std::find(reason.requirements.begin(), reason.requirements.end(), id) ==
+      reason.requirements.end()) {
+    reason.requirements.push_back(id);
+  }
+}
+
+/// The reasons the requirements give. A scenario that did not pass on a rig class is one reason,
+/// naming every requirement that selects it; stale results are one reason per rig class, and so
+/// are undated ones. Their sentences are written once all are known (writeSentences).
+class RequirementReasons {
+public:
+  explicit RequirementReasons(Certification& cert) : cert_{cert} {}
+
+  void add(Reason reason) { cert_.reasons.push_back(std::move(reason)); }
+
+  /// An entry on a rig class that does not count for requirement `id`.
+  void notCounted(std::size_t at, const std::string& rig, const std::string& id) {
+    const auto& e = cert_.entries[at];
+    if (e.finding != Finding::Stale && e.finding != Finding::Undated) {
+      addRequirement(reasonFor(scenarioReason_, at, {{}, "", rig, e.scenario, e.finding, "", at}),
+                     id);
+      return;
     }
-    if (outcome.figures == 0) {
-      outcome.passed = false;
-      smokeReasons.push_back(
-          {{},
-           minimum.check,
-           minimum.rigClass,
-           "",
-           Finding::NotRun,
-           fmt::format("{}: not run: no result from rig class {} reports the smoke check {} "
-                       "(the policy wants at least {})",
-                       label, minimum.rigClass, minimum.check, wanted),
-           std::nullopt});
+    auto& reason =
+        reasonFor(ageReason_, std::pair{e.finding, rig}, {{}, "", rig, "", e.finding, "", at});
+    addRequirement(reason, id);
+    auto& entries = aged_[static_cast<std::size_t>(&reason - cert_.reasons.data())];
+    if (std::find(entries.begin(), entries.end(), at) == entries.end()) {
+      entries.push_back(at);
     }
-    cert.smoke.push_back(std::move(outcome));
   }
 
-  // Each requirement on each of its rig classes. A scenario that did not pass there is one
-  // reason, naming every requirement that selects it; stale results are one reason per rig
-  // class, and so are undated ones.
-  std::map<std::size_t, std::size_t> scenarioReason;                // entry -> reason
-  std::map<std::pair<Finding, std::string>, std::size_t> ageReason; // (finding, rig) -> reason
-  std::map<std::size_t, std::vector<std::size_t>> aged;             // reason -> its entries
-  auto reasonFor = [&](auto& slots, const auto& key, Reason reason) -> Reason& {
-    const auto [it, fresh] = slots.try_emplace(key, cert.reasons.size());
-    if (fresh) {
-      cert.reasons.push_back(std::move(reason));
-    }
-    return cert.reasons[it->second];
-  };
-  auto addRequirement = [](Reason& reason, const std::string& id) {
-    if (std::find(reason.requirements.begin(), reason.requirements.end(), id) ==
-        reason.requirements.end()) {
-      reason.requirements.push_back(id);
-    }
-  };
-  for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
-    const auto& r = policy.requirements[i];
-    RequirementOutcome outcome{r.id, r.line, true, selected[i].size(), {}};
-    if (selected[i].empty()) {
-      outcome.passed = false;
-      cert.reasons.push_back({{r.id},
-                              "",
-                              "",
-                              "",
-                              Finding::NotRun,
-                              fmt::format("{}: selects no scenario: nothing in the scenario "
-                                          "library or the results matches {}",
-                                          r.id, describeSelection(r)),
-                              std::nullopt});
-    }
-    for (const auto& rig : r.rigClasses) {
-      RigOutcome rigOutcome{rig, !selected[i].empty(), 0, {}};
-      for (const auto& name : selected[i]) {
-        const auto at = index.at({name, rig});
-        rigOutcome.entries.push_back(at);
-        if (cert.entries[at].result) {
-          ++rigOutcome.results;
-        }
+  /// Writes the sentence of each reason that has none yet.
+  void writeSentences() {
+    for (std::size_t i = 0; i < cert_.reasons.size(); ++i) {
+      if (cert_.reasons[i].text.empty()) {
+        writeSentence(i);
       }
-      if (!selected[i].empty() && rigOutcome.results == 0) {
-        rigOutcome.passed = false;
-        cert.reasons.push_back(
-            {{r.id},
-             "",
-             rig,
-             "",
-             Finding::NotRun,
-             fmt::format("{}: not run on {}: none of its {} scenario(s) has a result from rig "
-                         "class {}",
-                         where(r.id, rig), rig, selected[i].size(), rig),
-             std::nullopt});
-      } else {
-        for (const auto at : rigOutcome.entries) {
-          const auto& e = cert.entries[at];
-          if (counts(e.finding)) {
-            continue;
-          }
-          rigOutcome.passed = false;
-          if (e.finding == Finding::Stale || e.finding == Finding::Undated) {
-            auto& reason = reasonFor(ageReason, std::pair{e.finding, rig},
-                                     {{}, "", rig, "", e.finding, "", at});
-            addRequirement(reason, r.id);
-            auto& entries = aged[static_cast<std::size_t>(&reason - cert.reasons.data())];
-            if (std::find(entries.begin(), entries.end(), at) == entries.end()) {
-              entries.push_back(at);
-            }
-          } else {
-            addRequirement(
-                reasonFor(scenarioReason, at, {{}, "", rig, e.scenario, e.finding, "", at}), r.id);
-          }
-        }
-      }
-      outcome.passed = outcome.passed && rigOutcome.passed;
-      outcome.rigs.push_back(std::move(rigOutcome));
     }
-    cert.requirements.push_back(std::move(outcome));
   }
-  for (std::size_t i = 0; i < cert.reasons.size(); ++i) {
-    auto& reason = cert.reasons[i];
-    if (!reason.text.empty()) {
-      continue;
+
+private:
+  template <class Slots, class Key> Reason& reasonFor(Slots& slots, const Key& key, Reason reason) {
+    const auto [it, fresh] = slots.try_emplace(key, cert_.reasons.size());
+    if (fresh) {
+      cert_.reasons.push_back(std::move(reason));
     }
+    return cert_.reasons[it->second];
+  }
+
+  void writeSentence(std::size_t i) {
+    auto& reason = cert_.reasons[i];
     const auto prefix = where(join(reason.requirements, ", "), reason.rigClass);
-    const auto it = aged.find(i);
-    if (it == aged.end() || it->second.size() == 1) {
-      reason.scenario = cert.entries[*reason.entry].scenario;
-      reason.text = fmt::format("{}: {}", prefix, findingSentence(cert.entries[*reason.entry]));
-      continue;
+    const auto it = aged_.find(i);
+    if (it == aged_.end() || it->second.size() == 1) {
+      reason.scenario = cert_.entries[*reason.entry].scenario;
+      reason.text = fmt::format("{}: {}", prefix, findingSentence(cert_.entries[*reason.entry]));
+      return;
     }
     // Many results too old, or without a date: the oldest (or the first) speaks for them.
     const auto& entries = it->second;
     auto oldest = entries.front();
     for (const auto at : entries) {
-      const auto ran = parseTimestamp(cert.entries[at].timestamp);
-      const auto best = parseTimestamp(cert.entries[oldest].timestamp);
+      const auto ran = parseTimestamp(cert_.entries[at].timestamp);
+      const auto best = parseTimestamp(cert_.entries[oldest].timestamp);
       if (ran && best && *ran < *best) {
         oldest = at;
       }
     }
     reason.entry = oldest;
-    const auto& e = cert.entries[oldest];
+    const auto& e = cert_.entries[oldest];
     reason.text = reason.finding == Finding::Stale
                       ? fmt::format("{}: {} results are stale; the oldest, {}: {}", prefix,
                                     entries.size(), e.scenario, e.detail)
                       : fmt::format("{}: {} results are undated; the first, {}: {}", prefix,
                                     entries.size(), e.scenario, e.detail);
   }
+
+  Certification& cert_;
+  std::map<std::size_t, std::size_t> scenarioReason_;                // entry -> reason
+  std::map<std::pair<Finding, std::string>, std::size_t> ageReason_; // (finding, rig) -> reason
+  std::map<std::size_t, std::vector<std::size_t>> aged_;             // reason -> its entries
+};
+
+/// One requirement on one of its rig classes.
+RigOutcome judgeRigClass(const Requirement& r, const std::string& rig,
+                         const std::set<std::string>& selected, const EntryIndex& index,
+                         const Certification& cert, RequirementReasons& reasons) {
+  RigOutcome rigOutcome{rig, !selected.empty(), 0, {}};
+  for (const auto& name : selected) {
+    const auto at = index.at({name, rig});
+    rigOutcome.entries.push_back(at);
+    if (cert.entries[at].result) {
+      ++rigOutcome.results;
+    }
+  }
+  if (!selected.empty() && rigOutcome.results == 0) {
+    rigOutcome.passed = false;
+    reasons.add({{r.id},
+                 "",
+                 rig,
+                 "",
+                 Finding::NotRun,
+                 fmt::format("{}: not run on {}: none of its {} scenario(s) has a result from rig "
+                             "class {}",
+                             where(r.id, rig), rig, selected.size(), rig),
+                 std::nullopt});
+    return rigOutcome;
+  }
+  for (const auto at : rigOutcome.entries) {
+    if (!counts(cert.entries[at].finding)) {
+      rigOutcome.passed = false;
+      reasons.notCounted(at, rig, r.id);
+    }
+  }
+  return rigOutcome;
+}
+
+/// Each requirement on each of its rig classes.
+void judgeRequirements(const Policy& policy, const Selection& selection, const EntryIndex& index,
+                       Certification& cert) {
+  RequirementReasons reasons{cert};
+  for (std::size_t i = 0; i < policy.requirements.size(); ++i) {
+    const auto& r = policy.requirements[i];
+    const auto& selected = selection.selected[i];
+    RequirementOutcome outcome{r.id, r.line, true, selected.size(), {}};
+    if (selected.empty()) {
+      outcome.passed = false;
+      reasons.add({{r.id},
+                   "",
+                   "",
+                   "",
+                   Finding::NotRun,
+                   fmt::format("{}: selects no scenario: nothing in the scenario "
+                               "library or the results matches {}",
+                               r.id, describeSelection(r)),
+                   std::nullopt});
+    }
+    for (const auto& rig : r.rigClasses) {
+      auto rigOutcome = judgeRigClass(r, rig, selected, index, cert, reasons);
+      outcome.passed = outcome.passed && rigOutcome.passed;
+      outcome.rigs.push_back(std::move(rigOutcome));
+    }
+    cert.requirements.push_back(std::move(outcome));
+  }
+  reasons.writeSentences();
+}
+
+} // namespace
+
+Certification certify(const Policy& policy, const std::vector<CertifyInput>& inputs,
+                      const std::vector<ScenarioInfo>& library, std::chrono::sys_seconds now,
+                      const Certifier& certifier) {
+  auto cert = emptyCertificate(policy, now, certifier);
+
+  // Rig classes: the policy's, in its order, then those the results came from, sorted.
+  addPolicyRigs(policy, cert.rigClasses);
+  const std::size_t policyRigs = cert.rigClasses.size();
+  Cells newest;
+  for (const auto& rig : readResults(inputs, cert, newest)) {
+    addRig(cert.rigClasses, rig);
+  }
+  std::sort(cert.rigClasses.begin() + static_cast<std::ptrdiff_t>(policyRigs),
+            cert.rigClasses.end());
+
+  const auto selection = selectScenarios(policy, library, newest);
+  addPlaceholders(policy, selection, newest);
+  judgeResults(newest, policy, selection, now, cert.now);
+  describeEntries(newest, library);
+  const auto index = placeEntries(newest, cert);
+
+  auto smokeReasons = checkSmoke(policy, cert);
+  judgeRequirements(policy, selection, index, cert);
   cert.reasons.insert(cert.reasons.end(), smokeReasons.begin(), smokeReasons.end());
   // The same sentence twice says nothing more.
   std::set<std::string> said;
@@ -929,115 +991,143 @@ std::string summaryText(const Certification& cert) {
   return text;
 }
 
+namespace {
+
+/// An attribute whose value is made XML-safe first.
+void setSanitized(pugi::xml_node node, const char* name, const std::string& value) {
+  node.append_attribute(name) = sanitizeXmlText(value).c_str();
+}
+
+void appendBuilds(pugi::xml_node node, const std::vector<BuildFact>& facts) {
+  for (const auto& fact : facts) {
+    for (const auto& value : fact.values) {
+      node.append_child(fact.property.c_str()).text().set(sanitizeXmlText(value).c_str());
+    }
+  }
+}
+
+void appendHeader(pugi::xml_node root, const Certification& cert) {
+  setSanitized(root, "verdict", cert.certified ? "certified" : "not-certified");
+  setSanitized(root, "time", cert.now);
+  auto by = root.append_child("certified-by");
+  setSanitized(by, "hil-version",
+               cert.certifier.version.empty() ? "unknown" : cert.certifier.version);
+  setSanitized(by, "hil-commit", cert.certifier.commit.empty() ? "unknown" : cert.certifier.commit);
+  auto policy = root.append_child("policy");
+  setSanitized(policy, "name", cert.policyName);
+  setSanitized(policy, "path", cert.policyFile);
+  setSanitized(policy, "sha256", cert.policySha256);
+  if (cert.maxAgeDays) {
+    setSanitized(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
+  }
+  appendBuilds(root.append_child("builds"), cert.builds);
+  auto inputs = root.append_child("inputs");
+  for (const auto& input : cert.inputs) {
+    auto node = inputs.append_child("input");
+    setSanitized(node, "path", input.path);
+    setSanitized(node, "sha256", input.sha256);
+    setSanitized(node, "results", std::to_string(input.results));
+    appendBuilds(node, input.builds);
+  }
+}
+
+/// A scenario that does not count on a rig class.
+void appendScenario(pugi::xml_node rigNode, const Entry& e) {
+  auto scenario = rigNode.append_child("scenario");
+  setSanitized(scenario, "name", e.scenario);
+  setSanitized(scenario, "outcome", std::string{toString(e.finding)});
+  if (e.result && e.result->status == CaseStatus::Failed) {
+    setSanitized(scenario, "type", e.result->failureType);
+  }
+  setSanitized(scenario, "detail", e.detail);
+  if (!e.input.empty()) {
+    setSanitized(scenario, "input", e.input);
+  }
+  if (!e.timestamp.empty()) {
+    setSanitized(scenario, "timestamp", e.timestamp);
+  }
+}
+
+void appendRigClass(pugi::xml_node node, const RigOutcome& rig, const Certification& cert) {
+  auto rigNode = node.append_child("rig-class");
+  setSanitized(rigNode, "name", rig.rigClass);
+  const bool notRun = rig.results == 0;
+  setSanitized(rigNode, "outcome", rig.passed ? "passed" : (notRun ? "not-run" : "failed"));
+  std::map<Finding, int> tally;
+  for (const auto at : rig.entries) {
+    ++tally[cert.entries[at].finding];
+  }
+  setSanitized(rigNode, "results", std::to_string(rig.results));
+  setSanitized(rigNode, "passed",
+               std::to_string(tally[Finding::Passed] + tally[Finding::BelowMinimum]));
+  if (notRun) {
+    return; // the requirement as a whole was not run there: one reason, not one per scenario
+  }
+  for (const auto at : rig.entries) {
+    if (!counts(cert.entries[at].finding)) {
+      appendScenario(rigNode, cert.entries[at]);
+    }
+  }
+}
+
+void appendSmoke(pugi::xml_node root, const SmokeOutcome& s) {
+  auto node = root.append_child("smoke");
+  setSanitized(node, "rig-class", s.minimum.rigClass);
+  setSanitized(node, "check", s.minimum.check);
+  setSanitized(node, "min", number(s.minimum.min));
+  if (!s.minimum.unit.empty()) {
+    setSanitized(node, "unit", s.minimum.unit);
+  }
+  setSanitized(node, "outcome", s.passed ? "passed" : (s.figures == 0 ? "not-run" : "failed"));
+  setSanitized(node, "figures", std::to_string(s.figures));
+  if (s.lowest) {
+    setSanitized(node, "lowest", number(*s.lowest));
+    setSanitized(node, "lowest-scenario", s.lowestScenario);
+  }
+}
+
+void appendReason(pugi::xml_node reasons, const Reason& reason) {
+  auto node = reasons.append_child("reason");
+  if (!reason.requirements.empty()) {
+    setSanitized(node, "requirements", join(reason.requirements, " "));
+  }
+  if (!reason.smokeCheck.empty()) {
+    setSanitized(node, "smoke-check", reason.smokeCheck);
+  }
+  if (!reason.rigClass.empty()) {
+    setSanitized(node, "rig-class", reason.rigClass);
+  }
+  if (!reason.scenario.empty()) {
+    setSanitized(node, "scenario", reason.scenario);
+  }
+  setSanitized(node, "finding", std::string{toString(reason.finding)});
+  node.text().set(sanitizeXmlText(reason.text).c_str());
+}
+
+} // namespace
+
 std::string certificateXml(const Certification& cert) {
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
   decl.append_attribute("encoding") = "UTF-8";
-  auto set = [](pugi::xml_node node, const char* name, const std::string& value) {
-    node.append_attribute(name) = sanitizeXmlText(value).c_str();
-  };
   auto root = doc.append_child("certificate");
-  set(root, "verdict", cert.certified ? "certified" : "not-certified");
-  set(root, "time", cert.now);
-  auto by = root.append_child("certified-by");
-  set(by, "hil-version", cert.certifier.version.empty() ? "unknown" : cert.certifier.version);
-  set(by, "hil-commit", cert.certifier.commit.empty() ? "unknown" : cert.certifier.commit);
-  auto policy = root.append_child("policy");
-  set(policy, "name", cert.policyName);
-  set(policy, "path", cert.policyFile);
-  set(policy, "sha256", cert.policySha256);
-  if (cert.maxAgeDays) {
-    set(policy, "max-age-days", std::to_string(*cert.maxAgeDays));
-  }
-  auto builds = [&](pugi::xml_node node, const std::vector<BuildFact>& facts) {
-    for (const auto& fact : facts) {
-      for (const auto& value : fact.values) {
-        node.append_child(fact.property.c_str()).text().set(sanitizeXmlText(value).c_str());
-      }
-    }
-  };
-  builds(root.append_child("builds"), cert.builds);
-  auto inputs = root.append_child("inputs");
-  for (const auto& input : cert.inputs) {
-    auto node = inputs.append_child("input");
-    set(node, "path", input.path);
-    set(node, "sha256", input.sha256);
-    set(node, "results", std::to_string(input.results));
-    builds(node, input.builds);
-  }
+  appendHeader(root, cert);
   for (const auto& r : cert.requirements) {
     auto node = root.append_child("requirement");
-    set(node, "id", r.id);
-    set(node, "outcome", r.passed ? "passed" : "failed");
-    set(node, "scenarios", std::to_string(r.scenarios));
+    setSanitized(node, "id", r.id);
+    setSanitized(node, "outcome", r.passed ? "passed" : "failed");
+    setSanitized(node, "scenarios", std::to_string(r.scenarios));
     for (const auto& rig : r.rigs) {
-      auto rigNode = node.append_child("rig-class");
-      set(rigNode, "name", rig.rigClass);
-      const bool notRun = rig.results == 0;
-      set(rigNode, "outcome", rig.passed ? "passed" : (notRun ? "not-run" : "failed"));
-      std::map<Finding, int> tally;
-      for (const auto at : rig.entries) {
-        ++tally[cert.entries[at].finding];
-      }
-      set(rigNode, "results", std::to_string(rig.results));
-      set(rigNode, "passed", std::to_string(tally[Finding::Passed] + tally[Finding::BelowMinimum]));
-      if (notRun) {
-        continue; // the requirement as a whole was not run there: one reason, not one per scenario
-      }
-      for (const auto at : rig.entries) {
-        const auto& e = cert.entries[at];
-        if (counts(e.finding)) {
-          continue;
-        }
-        auto scenario = rigNode.append_child("scenario");
-        set(scenario, "name", e.scenario);
-        set(scenario, "outcome", std::string{toString(e.finding)});
-        if (e.result && e.result->status == CaseStatus::Failed) {
-          set(scenario, "type", e.result->failureType);
-        }
-        set(scenario, "detail", e.detail);
-        if (!e.input.empty()) {
-          set(scenario, "input", e.input);
-        }
-        if (!e.timestamp.empty()) {
-          set(scenario, "timestamp", e.timestamp);
-        }
-      }
+      appendRigClass(node, rig, cert);
     }
   }
   for (const auto& s : cert.smoke) {
-    auto node = root.append_child("smoke");
-    set(node, "rig-class", s.minimum.rigClass);
-    set(node, "check", s.minimum.check);
-    set(node, "min", number(s.minimum.min));
-    if (!s.minimum.unit.empty()) {
-      set(node, "unit", s.minimum.unit);
-    }
-    set(node, "outcome", s.passed ? "passed" : (s.figures == 0 ? "not-run" : "failed"));
-    set(node, "figures", std::to_string(s.figures));
-    if (s.lowest) {
-      set(node, "lowest", number(*s.lowest));
-      set(node, "lowest-scenario", s.lowestScenario);
-    }
+    appendSmoke(root, s);
   }
   auto reasons = root.append_child("reasons");
   for (const auto& reason : cert.reasons) {
-    auto node = reasons.append_child("reason");
-    if (!reason.requirements.empty()) {
-      set(node, "requirements", join(reason.requirements, " "));
-    }
-    if (!reason.smokeCheck.empty()) {
-      set(node, "smoke-check", reason.smokeCheck);
-    }
-    if (!reason.rigClass.empty()) {
-      set(node, "rig-class", reason.rigClass);
-    }
-    if (!reason.scenario.empty()) {
-      set(node, "scenario", reason.scenario);
-    }
-    set(node, "finding", std::string{toString(reason.finding)});
-    node.text().set(sanitizeXmlText(reason.text).c_str());
+    appendReason(reasons, reason);
   }
   std::ostringstream out;
   doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);

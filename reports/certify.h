@@ -13,7 +13,7 @@
 
 namespace hil::reports {
 
-/// SHA-256 (FIPS 180-4) of the bytes, as 64 lowercase hex digits.
+/// SHA-256 (FIPS 180-4, by OpenSSL's libcrypto) of the bytes, as 64 lowercase hex digits.
 [[nodiscard]] std::string sha256Hex(std::string_view bytes);
 
 /// "YYYY-MM-DDTHH:MM:SS" (UTC; a trailing "Z" or fraction of a second is accepted).

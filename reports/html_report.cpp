@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "framework/core/xml.h"
 #include "reports/junit_writer.h"
 
 namespace hil::reports {
@@ -701,33 +702,7 @@ void details(std::string& out, const Certification& cert, const Layout& lay) {
 
 } // namespace
 
-std::string escapeHtml(std::string_view text) {
-  const auto clean = sanitizeXmlText(text);
-  std::string out;
-  out.reserve(clean.size());
-  for (char c : clean) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
+std::string escapeHtml(std::string_view text) { return xml::escape(sanitizeXmlText(text)); }
 
 std::string htmlReport(const Certification& cert) {
   const auto lay = layout(cert);

@@ -26,6 +26,7 @@ packages=(
   libpugixml-dev
   libcli11-dev
   libfmt-dev
+  libssl-dev          # libcrypto: SHA-256 (reports/certify.cpp)
   libboost-dev
   libboost-filesystem-dev
   libxml2-utils

@@ -1,6 +1,7 @@
 #include "simulators/sim_seams.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -440,49 +441,61 @@ platform::GuestOutput SimGuest::ls(const SimVm& vm, const std::vector<std::strin
   return out;
 }
 
-platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
-  platform::GuestOutput out;
+namespace {
+
+/// The GPU the smoke program would find in the VM: an assigned one, else a GPU-PV adapter's.
+struct SmokeTarget {
   const SimGpu* gpu = nullptr;
   bool paravirtual = false;
   std::size_t count = 0;
+};
+
+SmokeTarget smokeTarget(SimHost& host, const SimVm& vm) {
+  SmokeTarget target;
   if (!vm.assigned.empty()) {
-    gpu = host_.gpuByLocation(vm.assigned.front());
-    count = vm.assigned.size();
+    target.gpu = host.gpuByLocation(vm.assigned.front());
+    target.count = vm.assigned.size();
   } else if (!vm.adapters.empty()) {
-    const auto it = std::find_if(host_.gpus.begin(), host_.gpus.end(), [&](const SimGpu& g) {
+    const auto it = std::find_if(host.gpus.begin(), host.gpus.end(), [&](const SimGpu& g) {
       return g.interfacePath == vm.adapters.front().instancePath;
     });
-    gpu = it == host_.gpus.end() ? nullptr : &*it;
-    paravirtual = true;
-    count = 1;
+    target.gpu = it == host.gpus.end() ? nullptr : &*it;
+    target.paravirtual = true;
+    target.count = 1;
   }
-  auto noDevice = [&](std::string why) {
-    out.exitCode = 3;
-    out.err = fmt::format("no CUDA device: {}\n", why);
-    return out;
-  };
+  return target;
+}
+
+/// Why the smoke program would find no CUDA device, if it would not.
+std::optional<std::string> noDeviceReason(const SimVm& vm, const SmokeTarget& target) {
+  const auto* gpu = target.gpu;
   if (gpu == nullptr) {
-    return noDevice("cudaGetDeviceCount returned 100 (no CUDA-capable device is detected); the VM "
-                    "has no GPU");
+    return "cudaGetDeviceCount returned 100 (no CUDA-capable device is detected); the VM has no "
+           "GPU";
   }
   if (!gpu->model->isNvidia()) {
-    return noDevice(fmt::format("\"{}\" is not an NVIDIA GPU", gpu->model->name));
+    return fmt::format("\"{}\" is not an NVIDIA GPU", gpu->model->name);
   }
-  if (!paravirtual && !vm.guestDriver) {
-    return noDevice("cudaGetDeviceCount returned 35 (CUDA driver version is insufficient for "
-                    "CUDA runtime version); the NVIDIA driver is not loaded in the guest");
+  if (!target.paravirtual && !vm.guestDriver) {
+    return "cudaGetDeviceCount returned 35 (CUDA driver version is insufficient for CUDA runtime "
+           "version); the NVIDIA driver is not loaded in the guest";
   }
-  if (paravirtual) {
+  if (target.paravirtual) {
     // The GPU's BARs as the catalog gives them (SimGpu::need), on top of what the VM itself
     // takes: never the flows' own sizing, which this checks.
     if (vm.config.mmio.high < platform::kDefaultMmio.high + gpu->need.high ||
         vm.config.mmio.low < platform::kDefaultMmio.low + gpu->need.low) {
-      return noDevice("dxgglobal_getiospace: Unable to allocate mmio memory (the VM's high MMIO "
-                      "space is smaller than the GPU's BARs)");
+      return "dxgglobal_getiospace: Unable to allocate mmio memory (the VM's high MMIO space is "
+             "smaller than the GPU's BARs)";
     }
   }
-  const auto& m = *gpu->model;
-  auto& random = host_.random();
+  return std::nullopt;
+}
+
+/// The checks the smoke program reports on a GPU it found, with figures drawn from `random`.
+std::vector<flows::SmokeCheck> smokeChecks(const SmokeTarget& target, SeededRandom& random) {
+  const auto& m = *target.gpu->model;
+  const bool paravirtual = target.paravirtual;
   std::vector<flows::SmokeCheck> checks;
   auto add = [&](std::string name, std::string value, std::string unit, std::string threshold,
                  std::string message = {}) {
@@ -493,7 +506,7 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
     return expected * random.uniform(low, high);
   };
   const double linkShare = paravirtual ? 0.8 : 0.93;
-  add("device-count", std::to_string(count), "", fmt::format(">= {}", count));
+  add("device-count", std::to_string(target.count), "", fmt::format(">= {}", target.count));
   add("device-name", m.name, "", m.name);
   add("compute-capability", m.computeCapability, "", m.computeCapability);
   add("memory", std::to_string(m.memory / platform::kMiB * 96 / 100), "MiB",
@@ -507,7 +520,7 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   add("vector-add", "268435456", "elements", "bit-exact");
   add("reduction", "268435456", "elements", "bit-exact");
   add("memory-pattern", "0", "bad addresses", "0");
-  if (gpu->badMemory) {
+  if (target.gpu->badMemory) {
     // A stuck bit somewhere in the tested share of device memory, found by walking ones.
     auto& check = checks.back();
     check.passed = false;
@@ -530,6 +543,20 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   add("fp32-throughput", fmt::format("{:.2f}", fp32), "TFLOPS",
       fmt::format(">= {:.2f}", m.fp32Tflops * 0.6));
   add("mode", paravirtual ? "gpu-pv" : "dda", "", "");
+  return checks;
+}
+
+} // namespace
+
+platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
+  platform::GuestOutput out;
+  const auto target = smokeTarget(host_, vm);
+  if (auto why = noDeviceReason(vm, target)) {
+    out.exitCode = 3;
+    out.err = fmt::format("no CUDA device: {}\n", *why);
+    return out;
+  }
+  const auto checks = smokeChecks(target, host_.random());
   for (const auto& c : checks) {
     out.out += flows::formatSmokeLine(c);
     out.out += '\n';
@@ -537,7 +564,8 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   const auto failed = std::count_if(checks.begin(), checks.end(),
                                     [](const flows::SmokeCheck& c) { return !c.passed; });
   out.err = fmt::format("cuda_smoke: {} of {} checks passed on {}\n",
-                        checks.size() - static_cast<std::size_t>(failed), checks.size(), m.name);
+                        checks.size() - static_cast<std::size_t>(failed), checks.size(),
+                        target.gpu->model->name);
   out.exitCode = failed == 0 ? 0 : 1;
   return out;
 }

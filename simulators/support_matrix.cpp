@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "framework/core/log.h"
+#include "framework/core/xml.h"
 #include "simulators/sim_backend.h"
 
 namespace hil::simulators {
@@ -55,29 +56,6 @@ std::string shortName(const std::string& outcome) {
     return "GPU-PV";
   }
   return outcome;
-}
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '&':
-      out += "&amp;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
 }
 
 } // namespace
@@ -159,19 +137,19 @@ std::string toHtml(const SupportMatrix& matrix) {
       "</style></head><body><h1>Support matrix: {0}</h1>"
       "<p>What the flows decide for a deploy with passthrough auto, run on simulated hosts at "
       "each build boundary of the rules.</p><table><tr><th>GPU</th>",
-      escape(matrix.profile));
+      xml::escape(matrix.profile));
   for (const auto edition : matrix.editions) {
-    out += fmt::format("<th>{}</th>", escape(std::string{toString(edition)}));
+    out += fmt::format("<th>{}</th>", xml::escape(std::string{toString(edition)}));
   }
   out += "</tr>\n";
   for (const auto* model : matrix.models) {
-    out += fmt::format("<tr><th>{}</th>", escape(model->name));
+    out += fmt::format("<tr><th>{}</th>", xml::escape(model->name));
     for (const auto edition : matrix.editions) {
       const auto& cell = matrix.cells.at({model->id, edition});
       const bool allowed =
           shortName(cell.back().outcome) == "DDA" || shortName(cell.back().outcome) == "GPU-PV";
       const char* cls = !allowed ? "no" : (cell.size() == 1 ? "yes" : "some");
-      out += fmt::format("<td class=\"{}\">{}</td>", cls, escape(cellText(cell)));
+      out += fmt::format("<td class=\"{}\">{}</td>", cls, xml::escape(cellText(cell)));
     }
     out += "</tr>\n";
   }

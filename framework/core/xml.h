@@ -123,4 +123,8 @@ void setBool(pugi::xml_node node, const char* name, bool value);
 /// Splits on ASCII white space.
 [[nodiscard]] std::vector<std::string> words(std::string_view text);
 
+/// The text with & < > " ' written as entities, for XML or HTML text and attribute values
+/// written by hand. It does not check the bytes: what is not XML-safe stays as it is.
+[[nodiscard]] std::string escape(std::string_view text);
+
 } // namespace hil::xml

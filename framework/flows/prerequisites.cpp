@@ -67,21 +67,7 @@ public:
     if (!feature) {
       return std::unexpected(feature.error());
     }
-    if (info->edition == Edition::Home) {
-      add(ErrorCode::UnsupportedEdition,
-          "Windows Home has no Hyper-V: EFLOW GPU passthrough needs Server, Enterprise, IoT "
-          "Enterprise or Professional");
-    } else if (!feature->enabled) {
-      add(ErrorCode::HypervUnavailable,
-          fmt::format(
-              "Hyper-V is not enabled on this Windows {} host: enable the Microsoft-Hyper-V "
-              "feature and restart",
-              toString(info->edition)));
-    }
-    if (request_.gpuCount < 1) {
-      add(ErrorCode::GpuCount,
-          fmt::format("gpu-count {} is less than 1: request at least one GPU", request_.gpuCount));
-    }
+    checkHost(*info, *feature);
 
     auto devices = p_.pnp.displayDevices();
     if (!devices) {
@@ -125,38 +111,7 @@ public:
         forTechnique.push_back(rule);
       }
     }
-    std::vector<const data::Rule*> forEdition;
-    for (const auto* rule : forTechnique) {
-      if (rule->allows(info->edition)) {
-        forEdition.push_back(rule);
-      }
-    }
-    const data::Rule* rule = nullptr;
-    if (forEdition.empty()) {
-      if (info->edition != Edition::Home) {
-        add(ErrorCode::UnsupportedEdition,
-            fmt::format("{} for \"{}\" is not supported on Windows {}: supported on {}",
-                        toString(*technique), model->name, toString(info->edition),
-                        editionsOf(forTechnique)));
-      }
-    } else {
-      for (const auto* r : forEdition) {
-        if (info->build >= r->minBuild) {
-          rule = r;
-          break;
-        }
-      }
-      if (rule == nullptr) {
-        auto lowest = forEdition.front()->minBuild;
-        for (const auto* r : forEdition) {
-          lowest = std::min(lowest, r->minBuild);
-        }
-        add(ErrorCode::UnsupportedBuild,
-            fmt::format("{} for \"{}\" on Windows {} needs build {} or newer; this host has {}",
-                        toString(*technique), model->name, toString(info->edition),
-                        lowest.toString(), info->build.toString()));
-      }
-    }
+    checkEditionAndBuild(*technique, forTechnique, *info, *model);
 
     Selection selection;
     selection.technique = *technique;
@@ -164,6 +119,73 @@ public:
     const auto count = std::min<std::size_t>(
         matching->size(), static_cast<std::size_t>(std::max(1, request_.gpuCount)));
     selection.devices.assign(matching->begin(), matching->begin() + static_cast<long>(count));
+    if (auto drivers = checkDrivers(selection, forTechnique); !drivers) {
+      return std::unexpected(drivers.error());
+    }
+    if (*technique == Technique::ParaVirtualization && report_.failures.empty()) {
+      if (auto partitionable = checkPartitionable(selection); !partitionable) {
+        return std::unexpected(partitionable.error());
+      }
+    }
+    report_.selection = std::move(selection);
+    return finish();
+  }
+
+private:
+  /// The edition, Hyper-V and the GPU count asked for.
+  void checkHost(const platform::WindowsInfo& info, const platform::HyperVFeature& feature) {
+    if (info.edition == Edition::Home) {
+      add(ErrorCode::UnsupportedEdition,
+          "Windows Home has no Hyper-V: EFLOW GPU passthrough needs Server, Enterprise, IoT "
+          "Enterprise or Professional");
+    } else if (!feature.enabled) {
+      add(ErrorCode::HypervUnavailable,
+          fmt::format(
+              "Hyper-V is not enabled on this Windows {} host: enable the Microsoft-Hyper-V "
+              "feature and restart",
+              toString(info.edition)));
+    }
+    if (request_.gpuCount < 1) {
+      add(ErrorCode::GpuCount,
+          fmt::format("gpu-count {} is less than 1: request at least one GPU", request_.gpuCount));
+    }
+  }
+
+  /// A rule for the technique must allow this host's edition, and one of those its build.
+  void checkEditionAndBuild(Technique technique, const std::vector<const data::Rule*>& forTechnique,
+                            const platform::WindowsInfo& info, const data::GpuModel& model) {
+    std::vector<const data::Rule*> forEdition;
+    for (const auto* rule : forTechnique) {
+      if (rule->allows(info.edition)) {
+        forEdition.push_back(rule);
+      }
+    }
+    if (forEdition.empty()) {
+      if (info.edition != Edition::Home) {
+        add(ErrorCode::UnsupportedEdition,
+            fmt::format("{} for \"{}\" is not supported on Windows {}: supported on {}",
+                        toString(technique), model.name, toString(info.edition),
+                        editionsOf(forTechnique)));
+      }
+      return;
+    }
+    if (std::any_of(forEdition.begin(), forEdition.end(),
+                    [&](const auto* r) { return info.build >= r->minBuild; })) {
+      return;
+    }
+    auto lowest = forEdition.front()->minBuild;
+    for (const auto* r : forEdition) {
+      lowest = std::min(lowest, r->minBuild);
+    }
+    add(ErrorCode::UnsupportedBuild,
+        fmt::format("{} for \"{}\" on Windows {} needs build {} or newer; this host has {}",
+                    toString(technique), model.name, toString(info.edition), lowest.toString(),
+                    info.build.toString()));
+  }
+
+  /// The WSL driver where a rule requires it, and the mitigation driver on each selected GPU.
+  Result<void> checkDrivers(Selection& selection,
+                            const std::vector<const data::Rule*>& forTechnique) {
     const bool requiresWsl = std::any_of(forTechnique.begin(), forTechnique.end(),
                                          [](const auto* r) { return r->requiresWslDriver; });
     const bool recommendsMitigation =
@@ -194,25 +216,25 @@ public:
         report_.warnings.push_back(WarningCode::MitigationDriverMissing);
       }
     }
-    if (*technique == Technique::ParaVirtualization && report_.failures.empty()) {
-      auto partitionable = p_.hyperv.partitionableGpus();
-      if (!partitionable) {
-        return std::unexpected(partitionable.error());
-      }
-      const auto& id = selection.devices.front().instanceId;
-      if (std::none_of(partitionable->begin(), partitionable->end(),
-                       [&](const auto& g) { return g.instanceId == id; })) {
-        add(ErrorCode::MethodNotSupported,
-            fmt::format(
-                "the host does not list \"{}\" as partitionable (Get-VMHostPartitionableGpu)",
-                selection.devices.front().friendlyName));
-      }
-    }
-    report_.selection = std::move(selection);
-    return finish();
+    return {};
   }
 
-private:
+  /// GPU-PV needs Hyper-V to list the first selected GPU as partitionable.
+  Result<void> checkPartitionable(const Selection& selection) {
+    auto partitionable = p_.hyperv.partitionableGpus();
+    if (!partitionable) {
+      return std::unexpected(partitionable.error());
+    }
+    const auto& id = selection.devices.front().instanceId;
+    if (std::none_of(partitionable->begin(), partitionable->end(),
+                     [&](const auto& g) { return g.instanceId == id; })) {
+      add(ErrorCode::MethodNotSupported,
+          fmt::format("the host does not list \"{}\" as partitionable (Get-VMHostPartitionableGpu)",
+                      selection.devices.front().friendlyName));
+    }
+    return {};
+  }
+
   [[nodiscard]] bool has(ErrorCode code) const {
     return std::any_of(report_.failures.begin(), report_.failures.end(),
                        [&](const Error& e) { return e.code == code; });

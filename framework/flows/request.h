@@ -6,12 +6,13 @@
 
 #include "framework/core/error.h"
 #include "framework/platform/hyperv.h"
+#include "framework/platform/types.h"
 
 namespace hil::flows {
 
 /// What EFLOW's Set-EflowVM / Deploy-Eflow is asked for.
 struct DeployRequest {
-  enum class Passthrough { Auto, DirectDeviceAssignment, ParaVirtualization, None };
+  using Passthrough = platform::Passthrough;
   Passthrough passthrough = Passthrough::Auto;
   std::optional<std::string> gpuName; // PnP friendly name, matched exactly ignoring case
   int gpuCount = 1;

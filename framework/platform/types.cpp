@@ -80,6 +80,20 @@ std::string_view toString(Technique technique) {
   return "unknown";
 }
 
+std::string_view toString(Passthrough passthrough) {
+  switch (passthrough) {
+  case Passthrough::Auto:
+    return "auto";
+  case Passthrough::DirectDeviceAssignment:
+    return "DirectDeviceAssignment";
+  case Passthrough::ParaVirtualization:
+    return "ParaVirtualization";
+  case Passthrough::None:
+    return "None";
+  }
+  return "unknown";
+}
+
 std::optional<Technique> parseTechnique(std::string_view text) {
   if (text == "DirectDeviceAssignment") {
     return Technique::DirectDeviceAssignment;

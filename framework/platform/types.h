@@ -31,6 +31,13 @@ enum class Technique { DirectDeviceAssignment, ParaVirtualization };
 [[nodiscard]] std::string_view toString(Technique technique);
 [[nodiscard]] std::optional<Technique> parseTechnique(std::string_view text);
 
+/// What a deploy asks for (Set-EflowVM -gpuPassthroughType): a technique, EFLOW's choice (Auto),
+/// or no GPU (None). Scenarios and deploy requests share it.
+enum class Passthrough { Auto, DirectDeviceAssignment, ParaVirtualization, None };
+
+/// "auto", "DirectDeviceAssignment", "ParaVirtualization" or "None".
+[[nodiscard]] std::string_view toString(Passthrough passthrough);
+
 /// PCI vendor and device id, as in PCI\VEN_10DE&DEV_1EB8.
 struct PciId {
   std::uint16_t vendor = 0;

@@ -1,16 +1,15 @@
 #include "framework/runner/runner.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cassert>
-#include <mutex>
+#include <optional>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "framework/core/crash.h"
 #include "framework/core/random.h"
+#include "framework/core/thread_pool.h"
 #include "framework/flows/deployer.h"
 #include "framework/flows/invariants.h"
 #include "framework/flows/recovery.h"
@@ -193,20 +192,7 @@ private:
 
 flows::DeployRequest toRequest(const scenario::DeployStep& d, const platform::VmName& vm) {
   flows::DeployRequest request;
-  switch (d.passthrough) {
-  case scenario::Passthrough::Auto:
-    request.passthrough = flows::DeployRequest::Passthrough::Auto;
-    break;
-  case scenario::Passthrough::DirectDeviceAssignment:
-    request.passthrough = flows::DeployRequest::Passthrough::DirectDeviceAssignment;
-    break;
-  case scenario::Passthrough::ParaVirtualization:
-    request.passthrough = flows::DeployRequest::Passthrough::ParaVirtualization;
-    break;
-  case scenario::Passthrough::None:
-    request.passthrough = flows::DeployRequest::Passthrough::None;
-    break;
-  }
+  request.passthrough = d.passthrough;
   request.gpuName = d.gpuName;
   request.gpuCount = d.gpuCount;
   request.vm = vm;
@@ -301,6 +287,262 @@ bool unfinished(const flows::FlowStore& store) {
 
 } // namespace
 
+namespace {
+
+std::string gpuList(const scenario::Scenario& s) {
+  std::string gpus;
+  for (const auto& g : s.host.gpus) {
+    gpus += gpus.empty() ? "" : " ";
+    gpus += g.count > 1 ? fmt::format("{}x{}", g.count, g.model) : g.model;
+  }
+  return gpus.empty() ? "none" : gpus;
+}
+
+std::string faultPlan(const std::vector<scenario::FaultSpec>& faults) {
+  std::string plan;
+  for (const auto& fault : faults) {
+    plan += plan.empty() ? "" : " ";
+    plan += fault.describe();
+  }
+  return plan;
+}
+
+} // namespace
+
+/// One scenario's steps on its backend: runs them, checks expectations and invariants after
+/// each, recovers after a simulated crash, and ends with the final checks.
+class Runner::Steps {
+public:
+  Steps(const Runner& runner, const scenario::Scenario& s, const ScenarioOptions& options,
+        const data::RulesProfile& rules, CaseResult& result, Backend& host)
+      : runner_{runner}, s_{s}, options_{options}, rules_{rules}, result_{result}, host_{host},
+        log_{&host.clock()}, store_{options.store != nullptr ? *options.store : memoryStore_},
+        expectations_{options.extraFaults.empty()}, run_{s, result} {
+    host_.setLog(&log_);
+    newDeployer();
+    original_ = host_.snapshot();
+  }
+
+  void runAll() {
+    for (const auto& step : s_.steps) {
+      if (step.kind == StepKind::Expect) {
+        if (expectations_) {
+          run_.expect(step, last_, host_);
+        }
+        continue;
+      }
+      if (!runAction(step)) {
+        break;
+      }
+    }
+  }
+
+  /// The checks after the last step, then the properties and the log.
+  void finish() {
+    if (expectations_) {
+      run_.unchecked(last_);
+    }
+    if (expectations_ && host_.tracksOperations()) {
+      run_.unreachedFaults(host_.reachedOperations());
+    }
+    if (options_.finalTeardown && result_.status != CaseStatus::Failed) {
+      finalTeardown();
+    } else {
+      violated(s_.line, flows::checkHost(host_.snapshot()));
+    }
+    if (auto finished = host_.finish(); !finished) {
+      run_.failure(s_.line, std::string{toString(finished.error().code)},
+                   fmt::format("could not keep the host: {}", finished.error().describe()));
+    }
+    firstDeploy_.addProperties(result_.properties);
+    std::string warned;
+    for (const auto& warning : warnings_) {
+      warned += warned.empty() ? warning : " " + warning;
+    }
+    result_.properties["warnings"] = warned.empty() ? "none" : warned;
+    if (options_.reached != nullptr) {
+      *options_.reached = host_.reachedOperations();
+    }
+    host_.setLog(nullptr);
+    result_.log = log_.take();
+  }
+
+private:
+  void newDeployer() { deployer_ = host_.configurator(runner_.catalog_, rules_, log_, &store_); }
+
+  void violated(int line, const std::vector<flows::Violation>& violations) {
+    for (const auto& v : violations) {
+      log_.add(fmt::format("invariant broken: {}", v.describe()));
+      run_.failure(line, v.invariant, v.describe());
+    }
+  }
+
+  /// A deploy, teardown or smoke step; false when the scenario cannot go on.
+  bool runAction(const scenario::Step& step) {
+    if (expectations_) {
+      run_.unchecked(last_);
+    }
+    last_ = Last{step.kind, step.line, {}, std::nullopt, {}, !expectations_, std::nullopt};
+    if (step.kind == StepKind::Deploy && !firstDeploy_.passthrough) {
+      firstDeploy_.passthrough = toString(step.deploy.passthrough);
+      firstDeploy_.pending = true;
+    }
+    log_.add(fmt::format("-- line {}: <{}>", step.line, toString(step.kind)));
+    const auto before = host_.snapshot();
+    try {
+      if (step.kind == StepKind::Smoke) {
+        runSmokeStep();
+        return true;
+      }
+      return runFlowStep(step, before);
+    } catch (const SimulatedCrash& crash) {
+      return resumeAfterCrash(step, crash, before);
+    }
+  }
+
+  void runSmokeStep() {
+    auto smoke = flows::runSmoke(host_.platform().guest, log_);
+    host_.checkpoint();
+    last_.status = smoke.status;
+    for (const auto& check : smoke.checks) {
+      result_.properties[fmt::format("smoke.{}", check.name)] =
+          check.unit.empty() ? check.value : fmt::format("{} {}", check.value, check.unit);
+    }
+  }
+
+  /// False when the scenario cannot go on.
+  bool runFlowStep(const scenario::Step& step, const flows::HostState& before) {
+    auto outcome = step.kind == StepKind::Deploy
+                       ? deployer_->deploy(toRequest(step.deploy, s_.host.vm.name))
+                       : deployer_->teardown(s_.host.vm.name);
+    host_.checkpoint();
+    last_.status = outcome.status;
+    last_.method = outcome.method;
+    last_.warnings = outcome.warnings;
+    for (auto warning : outcome.warnings) {
+      warnings_.insert(std::string{toString(warning)});
+    }
+    if (step.kind == StepKind::Deploy && firstDeploy_.pending) {
+      firstDeploy_.record(outcome);
+    }
+    auto record = stepRecord(step, outcome, s_.host.vm.name);
+    if (!outcome.status && unfinished(store_) && recoverLater_) {
+      log_.add("the rollback is incomplete: the journal keeps what remains for `hil recover`");
+      leftForRecovery_ = LeftForRecovery{step.line, before, record};
+      violated(step.line, flows::checkHost(host_.snapshot()));
+      return false;
+    }
+    if (!outcome.status && unfinished(store_)) {
+      // The rollback could not finish (a fault hit an undo step twice): an operator's next
+      // command is `hil recover`, and the invariants are checked after it.
+      log_.add("the rollback is incomplete: recovering from the journal, as `hil recover` would");
+      deployer_.reset();
+      if (auto recovered = runner_.recoverAfterCrash(host_, store_, log_); !recovered) {
+        run_.failure(step.line, "not-recovered", recovered.error().describe());
+      }
+      newDeployer();
+      record.ending = flows::StepRecord::Ending::RolledBack;
+    }
+    violated(step.line, flows::checkStep(original_, before, host_.snapshot(), record));
+    return true;
+  }
+
+  /// After a simulated crash in `step`; false when the scenario cannot go on.
+  bool resumeAfterCrash(const scenario::Step& step, const SimulatedCrash& crash,
+                        const flows::HostState& before) {
+    if (options_.onCrash) {
+      options_.onCrash(crash);
+    }
+    // The process died mid-flow: no rollback ran. A new process recovers from the journal,
+    // as `hil recover` would; the scenario goes on in that process.
+    log_.add(fmt::format("crash at {} #{} ({} it took effect): the flow is gone; recovering "
+                         "from the journal",
+                         crash.op, crash.occurrence, crash.after ? "after" : "before"));
+    deployer_.reset();
+    auto recovered = runner_.recoverAfterCrash(host_, store_, log_);
+    if (!recovered && unfinished(store_) && recoverLater_) {
+      log_.add(fmt::format("recovery is incomplete ({}): the journal keeps what remains",
+                           recovered.error().describe()));
+      auto record = stepRecord(step, flows::FlowOutcome{}, s_.host.vm.name);
+      record.ending = flows::StepRecord::Ending::RolledBack;
+      leftForRecovery_ = LeftForRecovery{step.line, before, record};
+      violated(step.line, flows::checkHost(host_.snapshot()));
+      return false;
+    }
+    if (!recovered) {
+      run_.failure(step.line, "not-recovered", recovered.error().describe());
+      return false;
+    }
+    const auto after = host_.snapshot();
+    auto record = *recovered ? stepRecord(step, flows::FlowOutcome{}, s_.host.vm.name)
+                             : inferredRecord(step, before, after, s_.host.vm.name);
+    if (*recovered) {
+      record.ending = flows::StepRecord::Ending::RolledBack;
+    }
+    violated(step.line, flows::checkStep(original_, before, after, record));
+    if (!expectations_) {
+      return false; // a sweep's plan: the faulted step was the point
+    }
+    // The next process goes on with the scenario on the recovered host; the <expect> after
+    // this step checks the crash and that host.
+    last_.crash = fmt::format("{} #{} ({} it took effect)", crash.op, crash.occurrence,
+                              crash.after ? "after" : "before");
+    newDeployer();
+    return true;
+  }
+
+  void finalTeardown() {
+    host_.disableFaults();
+    if (unfinished(store_)) {
+      log_.add("-- an unfinished journal remains: recovering first (the faults are spent)");
+      if (auto recovered = runner_.recoverAfterCrash(host_, store_, log_); !recovered) {
+        run_.failure(leftForRecovery_ ? leftForRecovery_->line : s_.line, "not-recovered",
+                     recovered.error().describe());
+      } else if (leftForRecovery_) {
+        // `hil recover` must bring the host back to where it was before the failed step.
+        violated(leftForRecovery_->line,
+                 flows::checkStep(original_, leftForRecovery_->before, host_.snapshot(),
+                                  leftForRecovery_->record));
+      }
+    }
+    log_.add("-- final teardown (no faults): the host must be clean");
+    newDeployer();
+    const auto outcome = deployer_->teardown(s_.host.vm.name);
+    if (!outcome.status) {
+      run_.failure(s_.line, "not-clean",
+                   fmt::format("the final teardown failed: {}", outcome.status.error().describe()));
+    }
+    violated(s_.line, flows::checkClean(original_, host_.snapshot()));
+  }
+
+  const Runner& runner_;
+  const scenario::Scenario& s_;
+  const ScenarioOptions& options_;
+  const data::RulesProfile& rules_;
+  CaseResult& result_;
+  Backend& host_;
+  Log log_;
+  flows::MemoryFlowStore memoryStore_;
+  flows::FlowStore& store_;
+  // Injected faults void the scenario's expectations; the invariants still hold.
+  const bool expectations_;
+  // Under injected faults (a sweep's plan) a rollback or recovery the plan kept failing leaves
+  // its journal; the scenario stops there and a fault-free recovery must finish it.
+  const bool recoverLater_ = !expectations_ && options_.finalTeardown;
+  struct LeftForRecovery {
+    int line;
+    flows::HostState before; // the host before the step whose undo is unfinished
+    flows::StepRecord record;
+  };
+  std::optional<LeftForRecovery> leftForRecovery_;
+  ScenarioRun run_;
+  std::unique_ptr<flows::Configurator> deployer_;
+  flows::HostState original_{};
+  Last last_{};
+  FirstDeploy firstDeploy_{};
+  std::set<std::string> warnings_;
+};
+
 CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& suite,
                                std::uint64_t seed, const ScenarioOptions& options) const {
   const auto started = wall_.now();
@@ -313,26 +555,16 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   if (!s.rules.empty()) {
     rules = &builtinRules_.at(s.rules);
   }
-  std::string gpus;
-  for (const auto& g : s.host.gpus) {
-    gpus += gpus.empty() ? "" : " ";
-    gpus += g.count > 1 ? fmt::format("{}x{}", g.count, g.model) : g.model;
-  }
   result.properties = {
       {"backend", backends_.name()},
       {"rig", backends_.name() == "sim" ? "simulator" : backends_.name()},
-      {"gpu", gpus.empty() ? "none" : gpus},
+      {"gpu", gpuList(s)},
       {"windows-build", fmt::format("{} {}", toString(s.host.edition), s.host.build.toString())},
       {"rig-class", backends_.rigClass()},
       {"rules", rules->name()},
       {"scenario-seed", std::to_string(seed)}};
   if (!options.extraFaults.empty()) {
-    std::string plan;
-    for (const auto& fault : options.extraFaults) {
-      plan += plan.empty() ? "" : " ";
-      plan += fault.describe();
-    }
-    result.properties["faults"] = plan;
+    result.properties["faults"] = faultPlan(options.extraFaults);
   }
 
   if (auto reason = backends_.skipReason(s)) {
@@ -350,181 +582,9 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
     result.failureDetail = result.failureMessage;
     return result;
   }
-  auto& host = **backend;
-  Log log{&host.clock()};
-  host.setLog(&log);
-  flows::MemoryFlowStore memoryStore;
-  flows::FlowStore& store = options.store != nullptr ? *options.store : memoryStore;
-  auto platform = host.platform();
-  auto deployer = host.configurator(catalog_, *rules, log, &store);
-  // Injected faults void the scenario's expectations; the invariants still hold.
-  const bool expectations = options.extraFaults.empty();
-  ScenarioRun run{s, result};
-  auto violated = [&](int line, const std::vector<flows::Violation>& violations) {
-    for (const auto& v : violations) {
-      log.add(fmt::format("invariant broken: {}", v.describe()));
-      run.failure(line, v.invariant, v.describe());
-    }
-  };
-  const auto original = host.snapshot();
-  // Under injected faults (a sweep's plan) a rollback or recovery the plan kept failing leaves
-  // its journal; the scenario stops there and a fault-free recovery must finish it.
-  const bool recoverLater = !expectations && options.finalTeardown;
-  struct LeftForRecovery {
-    int line;
-    flows::HostState before; // the host before the step whose undo is unfinished
-    flows::StepRecord record;
-  };
-  std::optional<LeftForRecovery> leftForRecovery;
-  Last last;
-  FirstDeploy firstDeploy;
-  std::set<std::string> warnings;
-  for (const auto& step : s.steps) {
-    if (step.kind == StepKind::Expect) {
-      if (expectations) {
-        run.expect(step, last, host);
-      }
-      continue;
-    }
-    if (expectations) {
-      run.unchecked(last);
-    }
-    last = Last{step.kind, step.line, {}, std::nullopt, {}, !expectations, std::nullopt};
-    if (step.kind == StepKind::Deploy && !firstDeploy.passthrough) {
-      firstDeploy.passthrough = toString(step.deploy.passthrough);
-      firstDeploy.pending = true;
-    }
-    log.add(fmt::format("-- line {}: <{}>", step.line, toString(step.kind)));
-    const auto before = host.snapshot();
-    try {
-      if (step.kind == StepKind::Smoke) {
-        auto smoke = flows::runSmoke(platform.guest, log);
-        host.checkpoint();
-        last.status = smoke.status;
-        for (const auto& check : smoke.checks) {
-          result.properties[fmt::format("smoke.{}", check.name)] =
-              check.unit.empty() ? check.value : fmt::format("{} {}", check.value, check.unit);
-        }
-        continue;
-      }
-      auto outcome = step.kind == StepKind::Deploy
-                         ? deployer->deploy(toRequest(step.deploy, s.host.vm.name))
-                         : deployer->teardown(s.host.vm.name);
-      host.checkpoint();
-      last.status = outcome.status;
-      last.method = outcome.method;
-      last.warnings = outcome.warnings;
-      for (auto warning : outcome.warnings) {
-        warnings.insert(std::string{toString(warning)});
-      }
-      if (step.kind == StepKind::Deploy && firstDeploy.pending) {
-        firstDeploy.record(outcome);
-      }
-      auto record = stepRecord(step, outcome, s.host.vm.name);
-      if (!outcome.status && unfinished(store) && recoverLater) {
-        log.add("the rollback is incomplete: the journal keeps what remains for `hil recover`");
-        leftForRecovery = LeftForRecovery{step.line, before, record};
-        violated(step.line, flows::checkHost(host.snapshot()));
-        break;
-      }
-      if (!outcome.status && unfinished(store)) {
-        // The rollback could not finish (a fault hit an undo step twice): an operator's next
-        // command is `hil recover`, and the invariants are checked after it.
-        log.add("the rollback is incomplete: recovering from the journal, as `hil recover` would");
-        deployer.reset();
-        if (auto recovered = recoverAfterCrash(host, store, log); !recovered) {
-          run.failure(step.line, "not-recovered", recovered.error().describe());
-        }
-        deployer = host.configurator(catalog_, *rules, log, &store);
-        record.ending = flows::StepRecord::Ending::RolledBack;
-      }
-      violated(step.line, flows::checkStep(original, before, host.snapshot(), record));
-    } catch (const SimulatedCrash& crash) {
-      if (options.onCrash) {
-        options.onCrash(crash);
-      }
-      // The process died mid-flow: no rollback ran. A new process recovers from the journal,
-      // as `hil recover` would; the scenario goes on in that process.
-      log.add(fmt::format("crash at {} #{} ({} it took effect): the flow is gone; recovering "
-                          "from the journal",
-                          crash.op, crash.occurrence, crash.after ? "after" : "before"));
-      deployer.reset();
-      auto recovered = recoverAfterCrash(host, store, log);
-      if (!recovered && unfinished(store) && recoverLater) {
-        log.add(fmt::format("recovery is incomplete ({}): the journal keeps what remains",
-                            recovered.error().describe()));
-        auto record = stepRecord(step, flows::FlowOutcome{}, s.host.vm.name);
-        record.ending = flows::StepRecord::Ending::RolledBack;
-        leftForRecovery = LeftForRecovery{step.line, before, record};
-        violated(step.line, flows::checkHost(host.snapshot()));
-        break;
-      }
-      if (!recovered) {
-        run.failure(step.line, "not-recovered", recovered.error().describe());
-        break;
-      }
-      const auto after = host.snapshot();
-      auto record = *recovered ? stepRecord(step, flows::FlowOutcome{}, s.host.vm.name)
-                               : inferredRecord(step, before, after, s.host.vm.name);
-      if (*recovered) {
-        record.ending = flows::StepRecord::Ending::RolledBack;
-      }
-      violated(step.line, flows::checkStep(original, before, after, record));
-      if (!expectations) {
-        break; // a sweep's plan: the faulted step was the point
-      }
-      // The next process goes on with the scenario on the recovered host; the <expect> after
-      // this step checks the crash and that host.
-      last.crash = fmt::format("{} #{} ({} it took effect)", crash.op, crash.occurrence,
-                               crash.after ? "after" : "before");
-      deployer = host.configurator(catalog_, *rules, log, &store);
-    }
-  }
-  if (expectations) {
-    run.unchecked(last);
-  }
-  if (expectations && host.tracksOperations()) {
-    run.unreachedFaults(host.reachedOperations());
-  }
-  if (options.finalTeardown && result.status != CaseStatus::Failed) {
-    host.disableFaults();
-    if (unfinished(store)) {
-      log.add("-- an unfinished journal remains: recovering first (the faults are spent)");
-      if (auto recovered = recoverAfterCrash(host, store, log); !recovered) {
-        run.failure(leftForRecovery ? leftForRecovery->line : s.line, "not-recovered",
-                    recovered.error().describe());
-      } else if (leftForRecovery) {
-        // `hil recover` must bring the host back to where it was before the failed step.
-        violated(leftForRecovery->line, flows::checkStep(original, leftForRecovery->before,
-                                                         host.snapshot(), leftForRecovery->record));
-      }
-    }
-    log.add("-- final teardown (no faults): the host must be clean");
-    deployer = host.configurator(catalog_, *rules, log, &store);
-    const auto outcome = deployer->teardown(s.host.vm.name);
-    if (!outcome.status) {
-      run.failure(s.line, "not-clean",
-                  fmt::format("the final teardown failed: {}", outcome.status.error().describe()));
-    }
-    violated(s.line, flows::checkClean(original, host.snapshot()));
-  } else {
-    violated(s.line, flows::checkHost(host.snapshot()));
-  }
-  if (auto finished = host.finish(); !finished) {
-    run.failure(s.line, std::string{toString(finished.error().code)},
-                fmt::format("could not keep the host: {}", finished.error().describe()));
-  }
-  firstDeploy.addProperties(result.properties);
-  std::string warned;
-  for (const auto& warning : warnings) {
-    warned += warned.empty() ? warning : " " + warning;
-  }
-  result.properties["warnings"] = warned.empty() ? "none" : warned;
-  if (options.reached != nullptr) {
-    *options.reached = host.reachedOperations();
-  }
-  host.setLog(nullptr);
-  result.log = log.take();
+  Steps steps{*this, s, options, *rules, result, **backend};
+  steps.runAll();
+  steps.finish();
   result.seconds = std::chrono::duration<double>(wall_.now() - started).count();
   return result;
 }
@@ -566,46 +626,34 @@ RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& o
       }
     }
   }
-  std::vector<CaseResult> results(jobs.size());
-  std::atomic<std::size_t> next{0};
-  std::mutex progressMutex;
-  int done = 0;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < jobs.size(); i = next++) {
-      const auto& job = jobs[i];
-      const auto& suite = suites[job.suite].suite;
-      const auto seed = scenarioSeed(options.seed, suite, job.scenario->name);
-      const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store,
-                                            nullptr, options.onCrash};
-      results[i] = runScenario(*job.scenario, suite, seed, scenarioOptions);
-      for (int r = 1; r < options.repeat; ++r) {
-        auto again = runScenario(*job.scenario, suite, seed, scenarioOptions);
-        if (again.status != results[i].status || again.log != results[i].log ||
-            again.failureDetail != results[i].failureDetail) {
-          results[i].status = CaseStatus::Failed;
-          results[i].failureType = "nondeterminism";
-          results[i].failureMessage =
-              fmt::format("{}:{}: run {} of the same seed differs from run 1", job.scenario->file,
-                          job.scenario->line, r + 1);
-          results[i].failureDetail += results[i].failureMessage + "\n";
-          break;
+  auto results = parallelMap(
+      jobs.size(), options.jobs,
+      [&](std::size_t i) {
+        const auto& job = jobs[i];
+        const auto& suite = suites[job.suite].suite;
+        const auto seed = scenarioSeed(options.seed, suite, job.scenario->name);
+        const ScenarioOptions scenarioOptions{options.faults, options.finalTeardown, options.store,
+                                              nullptr, options.onCrash};
+        auto result = runScenario(*job.scenario, suite, seed, scenarioOptions);
+        for (int r = 1; r < options.repeat; ++r) {
+          auto again = runScenario(*job.scenario, suite, seed, scenarioOptions);
+          if (again.status != result.status || again.log != result.log ||
+              again.failureDetail != result.failureDetail) {
+            result.status = CaseStatus::Failed;
+            result.failureType = "nondeterminism";
+            result.failureMessage = fmt::format("{}:{}: run {} of the same seed differs from run 1",
+                                                job.scenario->file, job.scenario->line, r + 1);
+            result.failureDetail += result.failureMessage + "\n";
+            break;
+          }
         }
-      }
-      if (progress) {
-        std::lock_guard lock{progressMutex};
-        progress(results[i], ++done, static_cast<int>(jobs.size()));
-      }
-    }
-  };
-  const int threads = std::clamp(options.jobs, 1, std::max(1, static_cast<int>(jobs.size())));
-  if (threads == 1) {
-    worker();
-  } else {
-    std::vector<std::jthread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back(worker);
-    }
-  }
+        return result;
+      },
+      [&](const CaseResult& result, int done) {
+        if (progress) {
+          progress(result, done, static_cast<int>(jobs.size()));
+        }
+      });
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     report.suites[jobs[i].suite].cases.push_back(std::move(results[i]));
   }

@@ -88,6 +88,8 @@ public:
                                        const ScenarioOptions& options = {}) const;
 
 private:
+  class Steps; // one scenario's steps in progress (runner.cpp)
+
   /// Recovers in a "new process" after a simulated crash: true when a journal was rolled back.
   Result<bool> recoverAfterCrash(Backend& host, flows::FlowStore& store, Log& log) const;
 

@@ -1,13 +1,11 @@
 #include "framework/runner/sweep.h"
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "framework/core/random.h"
+#include "framework/core/thread_pool.h"
 
 namespace hil::runner {
 
@@ -89,31 +87,15 @@ SweepReport sweep(const Runner& runner, const std::vector<SuiteInput>& suites,
   }
   sweep.scenarios = static_cast<int>(cleanJobs.size());
 
-  // Runs jobs on `jobs` threads; results land by index, so the report does not depend on it.
+  // Results land by index, so the report does not depend on the number of threads.
   auto runAll = [&](const std::vector<Job>& jobs, auto&& one) {
-    std::vector<CaseResult> results(jobs.size());
-    std::atomic<std::size_t> next{0};
-    std::mutex mutex;
-    int done = 0;
-    auto worker = [&] {
-      for (std::size_t i = next++; i < jobs.size(); i = next++) {
-        results[i] = one(jobs[i], i);
-        if (progress) {
-          std::lock_guard lock{mutex};
-          progress(results[i], ++done, static_cast<int>(jobs.size()));
-        }
-      }
-    };
-    const int threads = std::clamp(options.jobs, 1, std::max(1, static_cast<int>(jobs.size())));
-    if (threads == 1) {
-      worker();
-    } else {
-      std::vector<std::jthread> pool;
-      for (int t = 0; t < threads; ++t) {
-        pool.emplace_back(worker);
-      }
-    }
-    return results;
+    return parallelMap(
+        jobs.size(), options.jobs, [&](std::size_t i) { return one(jobs[i], i); },
+        [&](const CaseResult& result, int done) {
+          if (progress) {
+            progress(result, done, static_cast<int>(jobs.size()));
+          }
+        });
   };
 
   std::vector<std::vector<std::pair<std::string, int>>> reached(cleanJobs.size());

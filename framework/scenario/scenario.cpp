@@ -56,20 +56,6 @@ std::optional<FaultSpec> parseFaultSpec(std::string_view text) {
   return fault;
 }
 
-std::string_view toString(Passthrough passthrough) {
-  switch (passthrough) {
-  case Passthrough::Auto:
-    return "auto";
-  case Passthrough::DirectDeviceAssignment:
-    return "DirectDeviceAssignment";
-  case Passthrough::ParaVirtualization:
-    return "ParaVirtualization";
-  case Passthrough::None:
-    return "None";
-  }
-  return "unknown";
-}
-
 std::string_view toString(VmGpu value) {
   switch (value) {
   case VmGpu::None:

@@ -71,9 +71,7 @@ struct RigSpec {
   int line = 0;
 };
 
-enum class Passthrough { Auto, DirectDeviceAssignment, ParaVirtualization, None };
-
-[[nodiscard]] std::string_view toString(Passthrough passthrough);
+using platform::Passthrough;
 
 struct DeployStep {
   Passthrough passthrough = Passthrough::Auto;

@@ -484,6 +484,14 @@ constexpr std::string_view kElementXml = R"(<?xml version="1.0"?>
 </root>
 )";
 
+TEST(XmlEscapeTest, WritesTheFiveSpecialCharactersAsEntities) {
+  EXPECT_EQ(xml::escape(R"(<a href="x">Tom & Jerry's</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+  EXPECT_EQ(xml::escape("&amp;"), "&amp;amp;"); // escapes what is already an entity again
+  EXPECT_EQ(xml::escape("NVIDIA RTX A2000 \xc2\xb7 GPU-PV"), "NVIDIA RTX A2000 \xc2\xb7 GPU-PV");
+  EXPECT_EQ(xml::escape(""), "");
+}
+
 TEST(XmlDocumentTest, SyntaxErrorIsOneDiagnosticAtItsLine) {
   const auto doc = xml::Document::parse("<a>\n  <b>\n</a>\n", "broken.xml");
   ASSERT_FALSE(doc.has_value());

@@ -13,6 +13,25 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+TEST(FindProgramTest, ANameIsLookedUpOnPath) {
+  const auto sh = findProgram("sh");
+  ASSERT_TRUE(sh.has_value()) << sh.error().describe();
+  EXPECT_TRUE(std::filesystem::path{*sh}.is_absolute()) << *sh;
+  EXPECT_EQ(std::filesystem::path{*sh}.filename(), "sh");
+}
+
+TEST(FindProgramTest, APathIsTakenAsItIs) {
+  EXPECT_EQ(findProgram("./no-such-program").value_or("(failed)"), "./no-such-program");
+  EXPECT_EQ(findProgram("/bin/sh").value_or("(failed)"), "/bin/sh");
+}
+
+TEST(FindProgramTest, ANameNotOnPathFailsSayingSo) {
+  const auto missing = findProgram("hil-no-such-program-anywhere");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::OperationFailed);
+  EXPECT_EQ(missing.error().message, "hil-no-such-program-anywhere: not found on PATH");
+}
+
 TEST(LiveProcessRunnerTest, CollectsOutputErrorsAndExitStatus) {
   LiveProcessRunner runner;
   const auto result = runner.run({"/bin/sh", "-c", "echo out; echo err >&2; exit 7"}, 10s);
