@@ -198,6 +198,8 @@ void checkBackendOptions(const RunArgs& args) {
   if (args.backend != "replay" && !args.transcripts.empty()) {
     throw BadInput{"--transcripts DIR goes with --backend replay"};
   }
+  // The runner refuses these too (BackendFactory::maxJobs); asked here first, before the rig's
+  // shell is started or a state folder made.
   if (args.backend == "real" && (args.jobs != 1 || args.repeat != 1)) {
     throw BadInput{"--backend real: one host, one session: scenarios run one at a time (no "
                    "--jobs or --repeat)"};
@@ -430,7 +432,13 @@ public:
     options.shardIndex = shard.index;
     options.shardCount = shard.count;
     const auto timestamp = utcTimestamp();
-    auto report = runner.run(suites, options, terminalProgress());
+    // A backend whose hosts are one (a rig, a state folder) takes one scenario at a time: the
+    // runner refuses more before anything runs.
+    auto ran = runner.run(suites, options, terminalProgress());
+    if (!ran) {
+      throw BadInput{ran.error().message};
+    }
+    auto& report = *ran;
     report.timestamp = timestamp;
     addBuildProperties(report, catalog);
     endProgress();

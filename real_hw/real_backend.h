@@ -58,6 +58,7 @@ public:
   void setStandInRules(std::string rules) { standinRules_ = std::move(rules); }
   std::string name() const override { return "real"; }
   std::string rigClass() const override { return rig_.rigClass; }
+  int maxJobs() const override { return 1; } // one rig, one shell session
   std::optional<std::string> skipReason(const scenario::Scenario& scenario) const override {
     return rigMismatch(rig_, scenario);
   }

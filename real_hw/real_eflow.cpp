@@ -40,7 +40,9 @@ Result<void> RealEflow::setGpu(const platform::EflowGpuRequest& request) {
   // EFLOW passes Hyper-V's words on: "'<VM>' failed to start." is the message its functions
   // print when the VM does not start (Azure/iotedge-eflow issue 273, Start-EflowVm on a host
   // short of memory). EFLOW documents no error codes, so the words are all there is to read.
-  if (!set && set.error().code == ErrorCode::OperationFailed &&
+  // The words win over the Hyper-V job code passed on with them (32774 "System is in use" when
+  // the VM could not start for want of resources: retrying Set-EflowVM starts nothing).
+  if (!set && set.error().code != ErrorCode::DeviceBusy &&
       set.error().message.find(kVmDidNotStart) != std::string::npos) {
     set.error().code = ErrorCode::VmStartFailed;
   }

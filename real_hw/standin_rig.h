@@ -32,11 +32,12 @@ private:
 
 /// A RealBackend on a stand-in rig: its host state is read from the stand-in (without the
 /// cmdlets that faults target), and a checkpoint delivers a crash an operation scheduled.
-class StandInBackend : public RealBackend {
+class StandInBackend : public RealBackend, public runner::FaultControl {
 public:
   StandInBackend(ShellSession& shell, RealOptions options, RigMode mode, const Clock& clock,
                  std::function<Result<void>()> onFinish = {});
   flows::HostState snapshot() override;
+  runner::FaultControl* faults() override { return this; }
   void checkpoint() override;
   void disableFaults() override;
 

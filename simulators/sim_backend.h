@@ -9,7 +9,7 @@
 namespace hil::simulators {
 
 /// A simulated host built from a scenario's <host>: one SimHost shared by every Sim* seam.
-class SimBackend : public runner::Backend {
+class SimBackend : public runner::Backend, public runner::FaultControl {
 public:
   SimBackend(const scenario::HostSpec& spec, const data::GpuCatalog& catalog, std::uint64_t seed);
   /// Around a host restored from a state folder; `vm` is the VM the guest seam reaches.
@@ -20,6 +20,7 @@ public:
   void setLog(Log* log) override { host_->setLog(log); }
   Result<runner::Observation> observe(const platform::VmName& vm) override;
   flows::HostState snapshot() override;
+  runner::FaultControl* faults() override { return this; }
   void checkpoint() override { host_->checkpoint(); }
   void disableFaults() override { host_->disableFaults(); }
   std::vector<std::pair<std::string, int>> reachedOperations() const override {

@@ -19,6 +19,7 @@ public:
   StateDirSimFactory(const data::GpuCatalog& catalog, std::string dir,
                      std::function<void(const SimulatedCrash&)> died);
   std::string name() const override { return "sim"; }
+  int maxJobs() const override { return 1; } // one host, kept in the folder
   Result<std::unique_ptr<runner::Backend>>
   create(const scenario::Scenario& scenario, std::uint64_t seed,
          const std::vector<scenario::FaultSpec>& extraFaults) const override;

@@ -25,6 +25,23 @@ struct Observation {
   scenario::HostGpu hostGpu = scenario::HostGpu::Present;
 };
 
+/// Fault injection on a backend that has it (the simulator, a stand-in rig): apart from the
+/// seams, which are all that a real host or a replay offers.
+class FaultControl {
+public:
+  virtual ~FaultControl() = default;
+  /// Delivers a crash an operation that already took effect has scheduled (SimulatedCrash).
+  virtual void checkpoint() = 0;
+  /// No more injected faults: recovery and a sweep's final teardown run on a healthy host.
+  virtual void disableFaults() = 0;
+  /// The operations performed so far, each with its occurrence number (what a sweep targets).
+  [[nodiscard]] virtual std::vector<std::pair<std::string, int>> reachedOperations() const {
+    return {};
+  }
+  /// Does reachedOperations() know them (so a scenario's fault never reached can be told)?
+  [[nodiscard]] virtual bool tracksOperations() const { return false; }
+};
+
 /// One host for one scenario run: its seams, its clock, and a view of its state that injected
 /// faults do not touch.
 class Backend {
@@ -40,16 +57,8 @@ public:
   /// Broken invariants of the host state now (a GPU dismounted and assigned to no VM, ...).
   [[nodiscard]] std::vector<std::string> invariantViolations();
 
-  /// Delivers a crash an operation that already took effect has scheduled (SimulatedCrash).
-  virtual void checkpoint() {}
-  /// No more injected faults: recovery and a sweep's final teardown run on a healthy host.
-  virtual void disableFaults() {}
-  /// The operations performed so far, each with its occurrence number (what a sweep targets).
-  [[nodiscard]] virtual std::vector<std::pair<std::string, int>> reachedOperations() const {
-    return {};
-  }
-  /// Does reachedOperations() know them (so a scenario's fault never reached can be told)?
-  [[nodiscard]] virtual bool tracksOperations() const { return false; }
+  /// Its fault injection, or null where there is none (a real host, a replay).
+  [[nodiscard]] virtual FaultControl* faults() { return nullptr; }
   /// The scenario is over: keep the host where it lives (a state folder), if anywhere.
   [[nodiscard]] virtual Result<void> finish() { return {}; }
   /// What configures the GPU on this host: by default our own flows (journalled in `store`).
@@ -65,6 +74,10 @@ public:
   [[nodiscard]] virtual std::string name() const = 0;
   /// The class of rig its results certify (a policy's rig-class): "sim" for the simulator.
   [[nodiscard]] virtual std::string rigClass() const { return name(); }
+  /// How many scenarios its hosts can run at once: 0 for as many as asked (each scenario has a
+  /// host of its own), 1 where every scenario runs on the one host there is (a rig, a state
+  /// folder). The runner refuses more (Runner::accepts).
+  [[nodiscard]] virtual int maxJobs() const { return 0; }
   /// Why this backend cannot run the scenario (it is then reported as skipped), if it can't.
   [[nodiscard]] virtual std::optional<std::string>
   skipReason(const scenario::Scenario& /*scenario*/) const {

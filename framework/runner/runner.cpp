@@ -60,6 +60,28 @@ bool inShard(const std::string& suite, const std::string& name, int index, int c
 
 namespace {
 
+// The backend's fault injection (FaultControl), where it has one; a real host or a replay has
+// none, and then these do nothing.
+void checkpoint(Backend& host) {
+  if (auto* faults = host.faults()) {
+    faults->checkpoint();
+  }
+}
+void disableFaults(Backend& host) {
+  if (auto* faults = host.faults()) {
+    faults->disableFaults();
+  }
+}
+bool tracksOperations(Backend& host) {
+  const auto* faults = host.faults();
+  return faults != nullptr && faults->tracksOperations();
+}
+std::vector<std::pair<std::string, int>> reachedOperations(Backend& host) {
+  const auto* faults = host.faults();
+  return faults != nullptr ? faults->reachedOperations()
+                           : std::vector<std::pair<std::string, int>>{};
+}
+
 /// The last action step, as the next <expect> sees it.
 struct Last {
   StepKind kind = StepKind::Deploy;
@@ -342,8 +364,8 @@ public:
     if (expectations_) {
       run_.unchecked(last_);
     }
-    if (expectations_ && host_.tracksOperations()) {
-      run_.unreachedFaults(host_.reachedOperations());
+    if (expectations_ && tracksOperations(host_)) {
+      run_.unreachedFaults(reachedOperations(host_));
     }
     if (options_.finalTeardown && result_.status != CaseStatus::Failed) {
       finalTeardown();
@@ -361,7 +383,7 @@ public:
     }
     result_.properties["warnings"] = warned.empty() ? "none" : warned;
     if (options_.reached != nullptr) {
-      *options_.reached = host_.reachedOperations();
+      *options_.reached = reachedOperations(host_);
     }
     host_.setLog(nullptr);
     result_.log = log_.take();
@@ -402,7 +424,7 @@ private:
 
   void runSmokeStep() {
     auto smoke = flows::runSmoke(host_.platform().guest, log_);
-    host_.checkpoint();
+    checkpoint(host_);
     last_.status = smoke.status;
     for (const auto& check : smoke.checks) {
       result_.properties[fmt::format("smoke.{}", check.name)] =
@@ -415,7 +437,7 @@ private:
     auto outcome = step.kind == StepKind::Deploy
                        ? deployer_->deploy(toRequest(step.deploy, s_.host.vm.name))
                        : deployer_->teardown(s_.host.vm.name);
-    host_.checkpoint();
+    checkpoint(host_);
     last_.status = outcome.status;
     last_.method = outcome.method;
     last_.warnings = outcome.warnings;
@@ -492,7 +514,7 @@ private:
   }
 
   void finalTeardown() {
-    host_.disableFaults();
+    disableFaults(host_);
     if (unfinished(store_)) {
       log_.add("-- an unfinished journal remains: recovering first (the faults are spent)");
       if (auto recovered = runner_.recoverAfterCrash(host_, store_, log_); !recovered) {
@@ -595,7 +617,7 @@ Result<bool> Runner::recoverAfterCrash(Backend& host, flows::FlowStore& store, L
     try {
       auto platform = host.platform();
       auto recovery = flows::recover(platform, store, log);
-      host.checkpoint();
+      checkpoint(host);
       if (!recovery) {
         return std::unexpected(recovery.error());
       }
@@ -608,8 +630,16 @@ Result<bool> Runner::recoverAfterCrash(Backend& host, flows::FlowStore& store, L
   return fail(ErrorCode::OperationFailed, "recovery kept crashing");
 }
 
-RunReport Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& options,
-                      const Progress& progress) const {
+Result<RunReport> Runner::run(const std::vector<SuiteInput>& suites, const RunOptions& options,
+                              const Progress& progress) const {
+  // One journal store is the journal of one host, as a rig or a state folder is one host.
+  const int most = options.store != nullptr ? 1 : backends_.maxJobs();
+  if (most > 0 && (options.jobs > most || options.repeat > 1)) {
+    return fail(ErrorCode::InvalidRequest,
+                fmt::format("the {} backend runs {} scenario(s) at a time on its one host: no "
+                            "--jobs {} or --repeat {}",
+                            backends_.name(), most, options.jobs, options.repeat));
+  }
   const auto started = wall_.now();
   struct Job {
     std::size_t suite;

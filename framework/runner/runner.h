@@ -79,8 +79,12 @@ public:
 
   using Progress = std::function<void(const CaseResult& result, int done, int total)>;
 
-  [[nodiscard]] RunReport run(const std::vector<SuiteInput>& suites, const RunOptions& options,
-                              const Progress& progress = {}) const;
+  /// Runs the selected scenarios; invalid-request, before anything runs, when the options ask
+  /// for more scenarios at once (--jobs, --repeat) than the backend's hosts can take
+  /// (BackendFactory::maxJobs: one rig or one state folder is one host).
+  [[nodiscard]] Result<RunReport> run(const std::vector<SuiteInput>& suites,
+                                      const RunOptions& options,
+                                      const Progress& progress = {}) const;
 
   /// Runs one scenario on a fresh backend and checks its expectations and invariants.
   [[nodiscard]] CaseResult runScenario(const scenario::Scenario& scenario, const std::string& suite,

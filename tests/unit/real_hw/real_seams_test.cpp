@@ -813,6 +813,15 @@ TEST_F(RealSeamsTest, EflowReportingAVmThatDidNotStartIsVmStartFailed) {
   expectError(set, ErrorCode::VmStartFailed, "eflow.set-vm");
 }
 
+TEST_F(RealSeamsTest, EflowReportingAVmThatDidNotStartIsVmStartFailedWhateverTheJobCode) {
+  // Hyper-V's job code comes along with EFLOW's words; "System is in use" alone would read as
+  // transient, but the VM did not start.
+  replies(failed("Set-EflowVM : 'EFLOW' failed to start. Job failed with error code 32774: System "
+                 "is in use.\r\n"));
+  auto set = seams.eflow().setGpu({Technique::DirectDeviceAssignment, "NVIDIA Tesla T4", 1, true});
+  expectError(set, ErrorCode::VmStartFailed, "eflow.set-vm");
+}
+
 // ---- Errors common to every operation --------------------------------------------------------
 
 /// What a seam operation returned, as its error or nullopt on success.

@@ -120,7 +120,7 @@ protected:
   }
 
   [[nodiscard]] CaseResult runOne(const std::string& text, std::uint64_t seed = 1) const {
-    const auto report = runner().run({suite("one", text)}, RunOptions{1, seed, {}, 1});
+    const auto report = *runner().run({suite("one", text)}, RunOptions{1, seed, {}, 1});
     EXPECT_EQ(report.total(), 1);
     if (report.total() != 1) {
       return {};
@@ -219,7 +219,7 @@ TEST_F(RunnerTest, APassingScenarioReportsItsProperties) {
 
 TEST_F(RunnerTest, TheWallClockIsTheInjectedOne) {
   // A manual clock that never moves: every time in the report is zero.
-  const auto report = runner().run({suite("one", kT4Dda)}, RunOptions{});
+  const auto report = *runner().run({suite("one", kT4Dda)}, RunOptions{});
   EXPECT_EQ(report.seconds, 0.0);
   EXPECT_EQ(report.suites.at(0).cases.at(0).seconds, 0.0);
 }
@@ -523,7 +523,7 @@ public:
 TEST_F(RunnerTest, ABrokenInvariantFailsTheScenario) {
   const BrokenHostFactory broken;
   const Runner r{broken, catalog_, builtins_.at("eflow-2021-preview"), builtins_, wall_};
-  const auto report = r.run({suite("one", R"(<scenario name="lost">
+  const auto report = *r.run({suite("one", R"(<scenario name="lost">
   <host>
     <windows edition="server" build="17763"/>
     <gpu model="tesla-t4" mitigation-driver="true"/>
@@ -533,7 +533,7 @@ TEST_F(RunnerTest, ABrokenInvariantFailsTheScenario) {
     <expect result="error" error="smoke-failed"/>
   </steps>
 </scenario>)")},
-                            RunOptions{});
+                             RunOptions{});
   ASSERT_EQ(report.total(), 1);
   const auto& result = report.suites[0].cases[0];
   EXPECT_EQ(result.status, CaseStatus::Failed);
@@ -545,7 +545,7 @@ TEST_F(RunnerTest, ABrokenInvariantFailsTheScenario) {
 TEST_F(RunnerTest, ABackendThatCannotBeCreatedFailsTheScenario) {
   const FailingFactory failing;
   const Runner r{failing, catalog_, builtins_.at("eflow-2021-preview"), builtins_, wall_};
-  const auto report = r.run({suite("one", kT4Dda)}, RunOptions{});
+  const auto report = *r.run({suite("one", kT4Dda)}, RunOptions{});
   ASSERT_EQ(report.total(), 1);
   const auto& result = report.suites[0].cases[0];
   EXPECT_EQ(result.status, CaseStatus::Failed);
@@ -554,10 +554,36 @@ TEST_F(RunnerTest, ABackendThatCannotBeCreatedFailsTheScenario) {
   EXPECT_EQ(result.properties.at("backend"), "replay");
 }
 
+/// One host for every scenario, as a rig or a state folder has: one scenario at a time.
+class OneHostFactory : public simulators::SimBackendFactory {
+public:
+  using SimBackendFactory::SimBackendFactory;
+  int maxJobs() const override { return 1; }
+};
+
+TEST_F(RunnerTest, ABackendWithOneHostRefusesMoreJobsOrRepeatsBeforeAnythingRuns) {
+  const OneHostFactory one{catalog_};
+  const Runner r{one, catalog_, builtins_.at("eflow-2021-preview"), builtins_, wall_};
+  int ran = 0;
+  const auto count = [&](const CaseResult&, int, int) { ++ran; };
+  for (const auto& options : {RunOptions{2, 1, {}, 1}, RunOptions{1, 1, {}, 2}}) {
+    const auto refused = r.run({suite("one", kT4Dda)}, options, count);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, ErrorCode::InvalidRequest);
+    EXPECT_THAT(refused.error().message, HasSubstr("1 scenario(s) at a time on its one host"));
+  }
+  EXPECT_EQ(ran, 0);
+  const auto serial = r.run({suite("one", kT4Dda)}, RunOptions{1, 1, {}, 1}, count);
+  ASSERT_TRUE(serial.has_value());
+  EXPECT_EQ(serial->count(CaseStatus::Passed), 1);
+  EXPECT_EQ(ran, 1);
+}
+
 // ---- Reports: order, determinism, jobs ----------------------------------------------------------
 
 TEST_F(RunnerTest, ReportKeepsFileAndScenarioOrder) {
-  const auto report = runner().run({suite("b-mixed", kMixed), suite("a-t4", kT4Dda)}, RunOptions{});
+  const auto report =
+      *runner().run({suite("b-mixed", kMixed), suite("a-t4", kT4Dda)}, RunOptions{});
   EXPECT_THAT(caseNames(report), ElementsAre("b-mixed/t4-server", "b-mixed/geforce-pro",
                                              "b-mixed/t4-home", "a-t4/t4-dda"));
   EXPECT_EQ(report.total(), 4);
@@ -571,7 +597,7 @@ TEST_F(RunnerTest, ReportKeepsFileAndScenarioOrder) {
 
 TEST_F(RunnerTest, SuitePropertiesJoinEveryDistinctValueInCaseOrder) {
   // "tesla-t4" is a substring of "2xtesla-t4" but a value of its own.
-  const auto report = runner().run({suite("pair", R"(<scenarios>
+  const auto report = *runner().run({suite("pair", R"(<scenarios>
   <scenario name="two">
     <host>
       <windows edition="server" build="17763"/>
@@ -594,7 +620,7 @@ TEST_F(RunnerTest, SuitePropertiesJoinEveryDistinctValueInCaseOrder) {
     <steps><deploy/><expect result="ok"/></steps>
   </scenario>
 </scenarios>)")},
-                                   RunOptions{});
+                                    RunOptions{});
   ASSERT_EQ(report.suites.size(), 1u);
   EXPECT_EQ(report.count(CaseStatus::Passed), 3);
   EXPECT_EQ(report.suites[0].properties.at("gpu"), "2xtesla-t4 | tesla-t4");
@@ -604,11 +630,11 @@ TEST_F(RunnerTest, SuitePropertiesJoinEveryDistinctValueInCaseOrder) {
 TEST_F(RunnerTest, ProgressIsReportedOncePerScenario) {
   std::vector<int> done;
   int total = 0;
-  const auto report = runner().run({suite("mixed", kMixed)}, RunOptions{2, 1, {}, 1},
-                                   [&](const CaseResult&, int d, int t) {
-                                     done.push_back(d);
-                                     total = t;
-                                   });
+  const auto report = *runner().run({suite("mixed", kMixed)}, RunOptions{2, 1, {}, 1},
+                                    [&](const CaseResult&, int d, int t) {
+                                      done.push_back(d);
+                                      total = t;
+                                    });
   EXPECT_THAT(done, ElementsAre(1, 2, 3));
   EXPECT_EQ(total, 3);
   EXPECT_EQ(report.total(), 3);
@@ -616,8 +642,8 @@ TEST_F(RunnerTest, ProgressIsReportedOncePerScenario) {
 
 TEST_F(RunnerTest, SameSeedGivesTheSameLogs) {
   const std::vector<SuiteInput> suites = {suite("mixed", kMixed), suite("t4", kT4Dda)};
-  const auto first = runner().run(suites, RunOptions{1, 7, {}, 1});
-  const auto second = runner().run(suites, RunOptions{1, 7, {}, 1});
+  const auto first = *runner().run(suites, RunOptions{1, 7, {}, 1});
+  const auto second = *runner().run(suites, RunOptions{1, 7, {}, 1});
   expectSameReport(first, second);
   EXPECT_EQ(reports::toJunitXml(first), reports::toJunitXml(second));
 }
@@ -634,8 +660,8 @@ TEST_F(RunnerTest, ADifferentSeedChangesTheSeedProperty) {
 
 TEST_F(RunnerTest, JobsDoNotChangeTheReportOfStringScenarios) {
   const std::vector<SuiteInput> suites = {suite("mixed", kMixed), suite("t4", kT4Dda)};
-  const auto serial = runner().run(suites, RunOptions{1, 3, {}, 1});
-  const auto parallel = runner().run(suites, RunOptions{4, 3, {}, 1});
+  const auto serial = *runner().run(suites, RunOptions{1, 3, {}, 1});
+  const auto parallel = *runner().run(suites, RunOptions{4, 3, {}, 1});
   expectSameReport(serial, parallel);
   EXPECT_EQ(withoutTimes(reports::toJunitXml(serial)), withoutTimes(reports::toJunitXml(parallel)));
 }
@@ -648,8 +674,8 @@ TEST_F(RunnerTest, JobsDoNotChangeTheReportOfTheLibrary) {
   for (const auto& s : *loaded) {
     scenarios += s.file.scenarios.size();
   }
-  const auto serial = runner().run(*loaded, RunOptions{1, 11, {}, 1});
-  const auto parallel = runner().run(*loaded, RunOptions{4, 11, {}, 1});
+  const auto serial = *runner().run(*loaded, RunOptions{1, 11, {}, 1});
+  const auto parallel = *runner().run(*loaded, RunOptions{4, 11, {}, 1});
   EXPECT_EQ(static_cast<std::size_t>(serial.total()), scenarios);
   expectSameReport(serial, parallel);
   const auto serialXml = reports::toJunitXml(serial);
@@ -673,26 +699,26 @@ TEST_F(RunnerTest, LibrarySuitesAreNamedRelativeToTheFolder) {
 
 TEST_F(RunnerTest, FiltersByNameGlob) {
   const auto report =
-      runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{1, 1, {"t4-*"}, 1});
+      *runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{1, 1, {"t4-*"}, 1});
   EXPECT_THAT(caseNames(report), ElementsAre("mixed/t4-server", "mixed/t4-home", "t4/t4-dda"));
 }
 
 TEST_F(RunnerTest, FiltersByTag) {
   const auto report =
-      runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{1, 1, {"gpu-pv"}, 1});
+      *runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{1, 1, {"gpu-pv"}, 1});
   EXPECT_THAT(caseNames(report), ElementsAre("mixed/geforce-pro"));
   // A suite with nothing left is dropped.
   EXPECT_EQ(report.suites.size(), 1u);
 }
 
 TEST_F(RunnerTest, SeveralFiltersMatchAny) {
-  const auto report = runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)},
-                                   RunOptions{1, 1, {"rules", "t4-dda"}, 1});
+  const auto report = *runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)},
+                                    RunOptions{1, 1, {"rules", "t4-dda"}, 1});
   EXPECT_THAT(caseNames(report), ElementsAre("mixed/t4-home", "t4/t4-dda"));
 }
 
 TEST_F(RunnerTest, AFilterThatMatchesNothingGivesAnEmptyReport) {
-  const auto report = runner().run({suite("mixed", kMixed)}, RunOptions{4, 1, {"no-such-*"}, 1});
+  const auto report = *runner().run({suite("mixed", kMixed)}, RunOptions{4, 1, {"no-such-*"}, 1});
   EXPECT_EQ(report.total(), 0);
   EXPECT_THAT(report.suites, IsEmpty());
 }
@@ -712,7 +738,7 @@ TEST(MatchesFilterTest, MatchesNameOrTagByGlob) {
 
 TEST_F(RunnerTest, RepeatPassesForADeterministicScenario) {
   const auto report =
-      runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{2, 1, {}, 3});
+      *runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{2, 1, {}, 3});
   EXPECT_EQ(report.total(), 4);
   for (const auto& s : report.suites) {
     for (const auto& c : s.cases) {
@@ -735,11 +761,11 @@ TEST(ScenarioSeedTest, DependsOnTheRunSeedAndTheScenariosIdentityOnly) {
 
 TEST_F(RunnerTest, ScenarioSeedDoesNotDependOnOrderOrFilter) {
   const auto forward =
-      runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{1, 9, {}, 1});
+      *runner().run({suite("mixed", kMixed), suite("t4", kT4Dda)}, RunOptions{1, 9, {}, 1});
   const auto backward =
-      runner().run({suite("t4", kT4Dda), suite("mixed", kMixed)}, RunOptions{3, 9, {}, 1});
+      *runner().run({suite("t4", kT4Dda), suite("mixed", kMixed)}, RunOptions{3, 9, {}, 1});
   const auto filtered =
-      runner().run({suite("mixed", kMixed)}, RunOptions{1, 9, {"geforce-pro"}, 1});
+      *runner().run({suite("mixed", kMixed)}, RunOptions{1, 9, {"geforce-pro"}, 1});
   std::map<std::string, std::string> seeds;
   for (const auto& s : forward.suites) {
     for (const auto& c : s.cases) {

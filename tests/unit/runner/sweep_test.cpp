@@ -95,11 +95,7 @@ public:
   void setLog(Log* log) override { sim_.setLog(log); }
   Result<Observation> observe(const platform::VmName& vm) override { return sim_.observe(vm); }
   flows::HostState snapshot() override { return sim_.snapshot(); }
-  void checkpoint() override { sim_.checkpoint(); }
-  void disableFaults() override { sim_.disableFaults(); }
-  std::vector<std::pair<std::string, int>> reachedOperations() const override {
-    return sim_.reachedOperations();
-  }
+  FaultControl* faults() override { return sim_.faults(); }
 
 private:
   simulators::SimBackend sim_;
