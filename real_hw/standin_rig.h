@@ -36,7 +36,7 @@ class StandInBackend : public RealBackend {
 public:
   StandInBackend(ShellSession& shell, RealOptions options, RigMode mode, const Clock& clock,
                  std::function<Result<void>()> onFinish = {});
-  flows::HostState snapshot() override;
+  platform::HostState snapshot() override;
   void checkpoint() override;
   void disableFaults() override;
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 
 namespace hil::simulators {
 
@@ -404,7 +404,7 @@ Result<platform::GuestOutput> SimGuest::run(const std::vector<std::string>& argv
   if (argv[0] == "ls") {
     return ls(*vm, argv);
   }
-  if (argv[0] == flows::kSmokeProgram) {
+  if (argv[0] == platform::kSmokeProgram) {
     return smoke(*vm);
   }
   return platform::GuestOutput{127, "", fmt::format("bash: {}: command not found\n", argv[0])};
@@ -483,7 +483,7 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   }
   const auto& m = *gpu->model;
   auto& random = host_.random();
-  std::vector<flows::SmokeCheck> checks;
+  std::vector<platform::SmokeCheck> checks;
   auto add = [&](std::string name, std::string value, std::string unit, std::string threshold,
                  std::string message = {}) {
     checks.push_back({std::move(name), true, std::move(value), std::move(unit),
@@ -531,11 +531,11 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
       fmt::format(">= {:.2f}", m.fp32Tflops * 0.6));
   add("mode", paravirtual ? "gpu-pv" : "dda", "", "");
   for (const auto& c : checks) {
-    out.out += flows::formatSmokeLine(c);
+    out.out += platform::formatSmokeLine(c);
     out.out += '\n';
   }
   const auto failed = std::count_if(checks.begin(), checks.end(),
-                                    [](const flows::SmokeCheck& c) { return !c.passed; });
+                                    [](const platform::SmokeCheck& c) { return !c.passed; });
   out.err = fmt::format("cuda_smoke: {} of {} checks passed on {}\n",
                         checks.size() - static_cast<std::size_t>(failed), checks.size(), m.name);
   out.exitCode = failed == 0 ? 0 : 1;

@@ -14,7 +14,7 @@
 #include "framework/core/log.h"
 #include "framework/core/xml.h"
 #include "framework/data/rules.h"
-#include "framework/flows/host_state.h"
+#include "framework/platform/host_state.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_eflow.h"
 #include "simulators/sim_seams.h"
@@ -884,7 +884,7 @@ Result<std::string> StandIn::hostState(const std::string& dir, const data::GpuCa
     return std::unexpected(loaded.error());
   }
   SimBackend view{std::move(loaded->host), loaded->run.vm};
-  return flows::formatHostState(view.snapshot());
+  return platform::formatHostState(view.snapshot());
 }
 
 std::vector<std::string> StandIn::operations() {

@@ -241,8 +241,8 @@ flows::StepRecord stepRecord(const scenario::Step& step, const flows::FlowOutcom
 }
 
 /// After a crash whose flow had already closed its journal: what the host shows it did.
-flows::StepRecord inferredRecord(const scenario::Step& step, const flows::HostState& before,
-                                 const flows::HostState& after, const platform::VmName& vm) {
+flows::StepRecord inferredRecord(const scenario::Step& step, const platform::HostState& before,
+                                 const platform::HostState& after, const platform::VmName& vm) {
   flows::StepRecord record;
   const bool removes =
       step.kind == StepKind::Teardown || step.deploy.passthrough == scenario::Passthrough::None;
@@ -372,7 +372,7 @@ CaseResult Runner::runScenario(const scenario::Scenario& s, const std::string& s
   const bool recoverLater = !expectations && options.finalTeardown;
   struct LeftForRecovery {
     int line;
-    flows::HostState before; // the host before the step whose undo is unfinished
+    platform::HostState before; // the host before the step whose undo is unfinished
     flows::StepRecord record;
   };
   std::optional<LeftForRecovery> leftForRecovery;

@@ -94,7 +94,7 @@ public:
   const Clock& clock() const override { return sim_.clock(); }
   void setLog(Log* log) override { sim_.setLog(log); }
   Result<Observation> observe(const platform::VmName& vm) override { return sim_.observe(vm); }
-  flows::HostState snapshot() override { return sim_.snapshot(); }
+  platform::HostState snapshot() override { return sim_.snapshot(); }
   void checkpoint() override { sim_.checkpoint(); }
   void disableFaults() override { sim_.disableFaults(); }
   std::vector<std::pair<std::string, int>> reachedOperations() const override {
