@@ -3,7 +3,8 @@
 
 #include "app/command.h"
 #include "app/common.h"
-#include "simulators/support_matrix.h"
+#include "reports/support_matrix.h"
+#include "simulators/sim_backend.h"
 #include "storage/state_dir.h"
 
 namespace hil::app {
@@ -31,11 +32,13 @@ public:
 
   int run() const override {
     const auto rules = loadRules(rules_);
-    const auto matrix = simulators::computeSupportMatrix(data::GpuCatalog::builtin(), rules);
-    const auto markdown = simulators::toMarkdown(matrix);
+    const auto& catalog = data::GpuCatalog::builtin();
+    const auto matrix =
+        reports::computeSupportMatrix(simulators::SimBackendFactory{catalog}, catalog, rules);
+    const auto markdown = reports::toMarkdown(matrix);
     writeOrThrow(markdown_, markdown);
     if (!html_.empty()) {
-      writeOrThrow(html_, simulators::toHtml(matrix));
+      writeOrThrow(html_, reports::toHtml(matrix));
     }
     if (markdown_.empty() && html_.empty()) {
       fmt::print("{}", markdown);

@@ -11,7 +11,7 @@
 #include "real_hw/real_backend.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
-#include "storage/state_dir.h"
+#include "storage/file_flow_store.h"
 
 namespace hil::app {
 namespace {

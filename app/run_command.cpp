@@ -17,7 +17,7 @@
 #include "real_hw/shell_session.h"
 #include "simulators/sim_backend.h"
 #include "simulators/sim_state_dir.h"
-#include "storage/state_dir.h"
+#include "storage/file_flow_store.h"
 
 namespace hil::app {
 namespace {

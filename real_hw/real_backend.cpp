@@ -18,10 +18,10 @@ RealBackend::RealBackend(ShellSession& shell, RealOptions options, RigMode mode,
     : seams_(shell, options), options_(std::move(options)), mode_(mode), clock_(clock),
       onFinish_(std::move(onFinish)) {}
 
-flows::HostState RealBackend::snapshot() {
+platform::HostState RealBackend::snapshot() {
   // Read through the query seams, as any backend can: present display devices, devices
   // dismounted and parked, and what the VM holds.
-  flows::HostState state;
+  platform::HostState state;
   auto p = platform();
   auto note = [&](const Error& error) {
     if (log_ != nullptr) {
@@ -53,7 +53,7 @@ flows::HostState RealBackend::snapshot() {
     note(vm.error());
     return state;
   }
-  flows::VmSnapshot snap{*vm, {}, {}};
+  platform::VmSnapshot snap{*vm, {}, {}};
   if (auto assigned = p.hyperv.assignableDevices(options_.vm)) {
     for (const auto& d : *assigned) {
       snap.assigned.push_back(d.location);

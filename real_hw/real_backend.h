@@ -25,7 +25,7 @@ public:
   const Clock& clock() const override { return clock_; }
   void setLog(Log* log) override { log_ = log; }
   Result<runner::Observation> observe(const platform::VmName& vm) override;
-  flows::HostState snapshot() override;
+  platform::HostState snapshot() override;
   Result<void> finish() override { return onFinish_ ? onFinish_() : Result<void>{}; }
   std::unique_ptr<flows::Configurator> configurator(const data::GpuCatalog& catalog,
                                                     const data::RulesProfile& rules, Log& log,

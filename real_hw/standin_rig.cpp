@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "framework/core/crash.h"
-#include "framework/flows/host_state.h"
+#include "framework/platform/host_state.h"
 #include "real_hw/real_runner.h"
 #include "storage/state_dir.h"
 
@@ -89,10 +89,10 @@ void StandInBackend::note(const std::string& line) {
   }
 }
 
-flows::HostState StandInBackend::snapshot() {
+platform::HostState StandInBackend::snapshot() {
   auto reply = runner_.run(kStandIn, "Get-HilStandInHost");
   if (reply) {
-    if (auto state = flows::parseHostState(reply->out, "Get-HilStandInHost")) {
+    if (auto state = platform::parseHostState(reply->out, "Get-HilStandInHost")) {
       return std::move(*state);
     } else {
       note(fmt::format("host state: {}", toString(state.error())));

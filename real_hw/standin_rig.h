@@ -36,7 +36,7 @@ class StandInBackend : public RealBackend, public runner::FaultControl {
 public:
   StandInBackend(ShellSession& shell, RealOptions options, RigMode mode, const Clock& clock,
                  std::function<Result<void>()> onFinish = {});
-  flows::HostState snapshot() override;
+  platform::HostState snapshot() override;
   runner::FaultControl* faults() override { return this; }
   void checkpoint() override;
   void disableFaults() override;

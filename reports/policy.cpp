@@ -155,7 +155,7 @@ bool Policy::usesTags() const {
 }
 
 const std::vector<std::string_view>& smokeChecksWithMinimum() {
-  // The smoke program's numeric checks where a larger figure is better (flows/smoke_report.h).
+  // The smoke program's numeric checks where a larger figure is better (platform/smoke_output.h).
   static const std::vector<std::string_view> checks = {
       "device-count", "memory",        "sm-count",      "compute-capability", "vector-add",
       "reduction",    "h2d-bandwidth", "d2h-bandwidth", "d2d-bandwidth",      "fp32-throughput"};

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 
 namespace hil::reports {
 namespace {
@@ -38,14 +38,14 @@ runner::RunReport smokeSuite(const SmokeRun& run) {
     const auto reason = firstLine(run.err);
     suite.cases.push_back(failedCase(
         "cuda-device", reason.empty() ? std::string{"no CUDA device"} : reason, run.err));
-  } else if (auto checks = flows::parseSmokeOutput(run.out); !checks) {
+  } else if (auto checks = platform::parseSmokeOutput(run.out); !checks) {
     suite.cases.push_back(failedCase("output", checks.error().message, run.out));
   } else {
     for (const auto& check : *checks) {
       runner::CaseResult c;
       c.suite = suite.name;
       c.name = check.name;
-      c.log = {flows::formatSmokeLine(check)};
+      c.log = {platform::formatSmokeLine(check)};
       if (!check.passed) {
         c.status = runner::CaseStatus::Failed;
         c.failureType = "smoke-failed";
@@ -58,7 +58,7 @@ runner::RunReport smokeSuite(const SmokeRun& run) {
           check.unit.empty() ? check.value : fmt::format("{} {}", check.value, check.unit);
       suite.cases.push_back(std::move(c));
     }
-    for (const auto& missing : flows::missingSmokeChecks(*checks)) {
+    for (const auto& missing : platform::missingSmokeChecks(*checks)) {
       suite.cases.push_back(failedCase(missing, fmt::format("{}: not reported", missing),
                                        "the program's output has no line for this check"));
     }

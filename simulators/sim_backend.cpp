@@ -34,13 +34,13 @@ Result<runner::Observation> SimBackend::observe(const platform::VmName& vm) {
   return seen;
 }
 
-flows::HostState SimBackend::snapshot() {
-  flows::HostState state;
+platform::HostState SimBackend::snapshot() {
+  platform::HostState state;
   for (const auto& gpu : host_->gpus) {
     state.gpus.push_back({gpu.location, gpu.model->name, gpu.mounted, gpu.enabled, gpu.assignedTo});
   }
   for (const auto& [name, vm] : host_->vms) {
-    flows::VmSnapshot snap{vm.config, vm.assigned, {}};
+    platform::VmSnapshot snap{vm.config, vm.assigned, {}};
     for (const auto& adapter : vm.adapters) {
       snap.adapterGpus.push_back(adapter.instancePath);
     }

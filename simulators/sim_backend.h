@@ -19,7 +19,7 @@ public:
   const Clock& clock() const override { return host_->clock(); }
   void setLog(Log* log) override { host_->setLog(log); }
   Result<runner::Observation> observe(const platform::VmName& vm) override;
-  flows::HostState snapshot() override;
+  platform::HostState snapshot() override;
   runner::FaultControl* faults() override { return this; }
   void checkpoint() override { host_->checkpoint(); }
   void disableFaults() override { host_->disableFaults(); }

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 
 namespace hil::simulators {
 
@@ -405,7 +405,7 @@ Result<platform::GuestOutput> SimGuest::run(const std::vector<std::string>& argv
   if (argv[0] == "ls") {
     return ls(*vm, argv);
   }
-  if (argv[0] == flows::kSmokeProgram) {
+  if (argv[0] == platform::kSmokeProgram) {
     return smoke(*vm);
   }
   return platform::GuestOutput{127, "", fmt::format("bash: {}: command not found\n", argv[0])};
@@ -493,10 +493,10 @@ std::optional<std::string> noDeviceReason(const SimVm& vm, const SmokeTarget& ta
 }
 
 /// The checks the smoke program reports on a GPU it found, with figures drawn from `random`.
-std::vector<flows::SmokeCheck> smokeChecks(const SmokeTarget& target, SeededRandom& random) {
+std::vector<platform::SmokeCheck> smokeChecks(const SmokeTarget& target, SeededRandom& random) {
   const auto& m = *target.gpu->model;
   const bool paravirtual = target.paravirtual;
-  std::vector<flows::SmokeCheck> checks;
+  std::vector<platform::SmokeCheck> checks;
   auto add = [&](std::string name, std::string value, std::string unit, std::string threshold,
                  std::string message = {}) {
     checks.push_back({std::move(name), true, std::move(value), std::move(unit),
@@ -558,11 +558,11 @@ platform::GuestOutput SimGuest::smoke(const SimVm& vm) {
   }
   const auto checks = smokeChecks(target, host_.random());
   for (const auto& c : checks) {
-    out.out += flows::formatSmokeLine(c);
+    out.out += platform::formatSmokeLine(c);
     out.out += '\n';
   }
   const auto failed = std::count_if(checks.begin(), checks.end(),
-                                    [](const flows::SmokeCheck& c) { return !c.passed; });
+                                    [](const platform::SmokeCheck& c) { return !c.passed; });
   out.err = fmt::format("cuda_smoke: {} of {} checks passed on {}\n",
                         checks.size() - static_cast<std::size_t>(failed), checks.size(),
                         target.gpu->model->name);

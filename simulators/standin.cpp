@@ -14,10 +14,9 @@
 #include "framework/core/log.h"
 #include "framework/core/xml.h"
 #include "framework/data/rules.h"
-#include "framework/flows/deployer.h"
-#include "framework/flows/host_state.h"
-#include "framework/flows/recovery.h"
+#include "framework/platform/host_state.h"
 #include "simulators/sim_backend.h"
+#include "simulators/sim_eflow.h"
 #include "simulators/sim_seams.h"
 #include "simulators/sim_state.h"
 #include "simulators/sim_state_dir.h"
@@ -37,7 +36,7 @@ std::string runFile(const std::string& dir) {
   return (std::filesystem::path{dir} / "standin.xml").string();
 }
 
-/// Where the stand-in's EFLOW keeps its flow state (flow-state.xml).
+/// Where the stand-in's EFLOW keeps what it needs between calls (simulators/sim_eflow.h).
 std::string eflowDir(const std::string& dir) {
   return (std::filesystem::path{dir} / "eflow").string();
 }
@@ -325,10 +324,8 @@ Result<std::vector<std::string>> guestArgv(std::string_view line) {
 
 class Operations {
 public:
-  Operations(const std::string& dir, Loaded& loaded, const data::GpuCatalog& catalog,
-             const std::map<std::string, std::string>& args)
-      : dir_(dir), host_(*loaded.host), run_(loaded.run), catalog_(catalog), args_(args),
-        guest_(host_, run_.vm) {}
+  Operations(const std::string& dir, Loaded& loaded, const std::map<std::string, std::string>& args)
+      : dir_(dir), host_(*loaded.host), run_(loaded.run), args_(args), guest_(host_, run_.vm) {}
 
   using Handler = Result<Objects> (Operations::*)();
   struct Entry {
@@ -770,12 +767,13 @@ private:
         *value = *n;
       }
     }
-    flows::DeployRequest request;
-    request.vm = run_.vm;
-    std::optional<platform::Technique> technique;
+    platform::EflowGpuRequest request;
+    request.headless = *headless;
     if (const auto type = optionalArg("type")) {
-      technique = platform::parseTechnique(*type);
-      if (!technique) {
+      // [functions] (sim_eflow.cpp): -gpuPassthroughType is DirectDeviceAssignment,
+      // ParaVirtualization or none.
+      request.technique = platform::parseTechnique(*type);
+      if (!request.technique) {
         return badArgument(fmt::format("type={}: expected DirectDeviceAssignment or "
                                        "ParaVirtualization",
                                        *type));
@@ -785,41 +783,22 @@ private:
       if (!name || !count) {
         return std::unexpected(!name ? name.error() : count.error());
       }
-      request.passthrough = *technique == platform::Technique::DirectDeviceAssignment
-                                ? flows::DeployRequest::Passthrough::DirectDeviceAssignment
-                                : flows::DeployRequest::Passthrough::ParaVirtualization;
       request.gpuName = *name;
       request.gpuCount = static_cast<int>(std::min<std::uint64_t>(*count, 1024));
     }
-    const auto detail = technique ? fmt::format("{} {} \"{}\" x{}", run_.vm, toString(*technique),
-                                                *request.gpuName, request.gpuCount)
-                                  : fmt::format("{} no GPU", run_.vm);
+    const auto detail = request.technique
+                            ? fmt::format("{} {} \"{}\" x{}", run_.vm, toString(*request.technique),
+                                          request.gpuName, request.gpuCount)
+                            : fmt::format("{} no GPU", run_.vm);
     HIL_TRY(host_.enter("eflow.set-vm", detail));
-    // What EFLOW does with the request: gpu-hil's own flows on the simulated host stand in for
-    // the product's (prerequisites, dismount or partition, MMIO, restart), or remove the GPU.
-    auto rules = data::RulesProfile::builtin(run_.rules);
-    if (!rules) {
-      return badArgument(fmt::format("rules profile {} is not built in", run_.rules));
-    }
-    // EFLOW keeps what it needs between calls (the VM's settings before its first deploy, so
-    // that removing the GPU restores them; the steps of a call in progress) in its own folder,
-    // and a call killed midway is rolled back by the next one before it does anything else.
-    // Microsoft documents neither: the stand-in's choice, so that Set-EflowVM without GPU
-    // arguments takes back all that Set-EflowVM with them changed.
-    Log log{&host_.clock()};
-    platform::Platform platform{hostOs_, pnp_, hyperv_, drivers_, guest_};
-    storage::FileFlowStore store{eflowDir(dir_)};
-    if (auto recovered = flows::recover(platform, store, log); !recovered) {
-      auto error = recovered.error();
-      error.context.emplace_back("eflow.set-vm");
-      return std::unexpected(std::move(error));
-    }
-    flows::Deployer deployer{platform, catalog_, *rules, log, &store};
-    deployer.setVerifyGuest(false);
-    const auto outcome = technique ? deployer.deploy(request) : deployer.teardown(run_.vm);
-    if (!outcome.status) {
-      auto error = outcome.status.error();
-      error.context.emplace_back("eflow.set-vm");
+    // What EFLOW does with the request on the host, modelled from its documentation
+    // (simulators/sim_eflow.h); what it keeps between calls is in its own folder.
+    SimEflow eflow{host_, run_.vm, eflowDir(dir_)};
+    if (auto done = eflow.setGpu(request); !done) {
+      auto error = done.error();
+      if (error.context.empty() || error.context.back() != "eflow.set-vm") {
+        error.context.emplace_back("eflow.set-vm");
+      }
       return std::unexpected(std::move(error));
     }
     // Set-EflowVM sets what it is given, and resets what it is not to EFLOW's defaults.
@@ -839,7 +818,6 @@ private:
   const std::string& dir_;
   SimHost& host_;
   RunFile& run_;
-  const data::GpuCatalog& catalog_;
   const std::map<std::string, std::string>& args_;
   SimHostOs hostOs_{host_};
   SimPnp pnp_{host_};
@@ -887,7 +865,7 @@ std::string StandIn::call(const std::string& dir, const std::string& operation,
   }
   std::string reply;
   try {
-    Operations ops{dir, *loaded, catalog, args};
+    Operations ops{dir, *loaded, args};
     auto objects = (ops.*(entry->handler))();
     reply = objects ? okReply(*objects) : errorReply(objects.error());
   } catch (const SimulatedCrash& crash) {
@@ -906,7 +884,7 @@ Result<std::string> StandIn::hostState(const std::string& dir, const data::GpuCa
     return std::unexpected(loaded.error());
   }
   SimBackend view{std::move(loaded->host), loaded->run.vm};
-  return flows::formatHostState(view.snapshot());
+  return platform::formatHostState(view.snapshot());
 }
 
 std::vector<std::string> StandIn::operations() {

@@ -41,7 +41,7 @@ public:
                                         const std::map<std::string, std::string>& args,
                                         const data::GpuCatalog& catalog);
 
-  /// The host as the invariants see it (flows::formatHostState), read without entering any
+  /// The host as the invariants see it (platform::formatHostState), read without entering any
   /// operation: no fault fires and nothing is counted.
   [[nodiscard]] static Result<std::string> hostState(const std::string& dir,
                                                      const data::GpuCatalog& catalog);

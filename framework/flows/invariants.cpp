@@ -14,12 +14,15 @@
 namespace hil::flows {
 namespace {
 
+using platform::GpuPlacement;
+using platform::HostState;
 using platform::LocationPath;
 using platform::MmioSpace;
 using platform::StopAction;
 using platform::Technique;
 using platform::VmConfig;
 using platform::VmName;
+using platform::VmSnapshot;
 
 constexpr std::string_view kAbsentGpu = "absent from the host";
 constexpr std::string_view kAbsentVm = "absent";

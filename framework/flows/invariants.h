@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/flows/host_state.h"
+#include "framework/platform/host_state.h"
 #include "framework/platform/types.h"
 
 namespace hil::flows {
@@ -26,7 +26,7 @@ struct Violation {
 
 /// Invariants of any single host state: no GPU dismounted and assigned to no VM, none assigned
 /// to two VMs, none both on the host and assigned.
-[[nodiscard]] std::vector<Violation> checkHost(const HostState& state);
+[[nodiscard]] std::vector<Violation> checkHost(const platform::HostState& state);
 
 /// How a deploy or teardown step ended, as far as the invariants care.
 struct StepRecord {
@@ -48,11 +48,14 @@ struct StepRecord {
 /// Invariants of one step: checkHost on `after`, plus what the step's ending allows relative to
 /// `before`. `original` is the host before the scenario's first deploy: a teardown may restore
 /// VM settings to it.
-[[nodiscard]] std::vector<Violation> checkStep(const HostState& original, const HostState& before,
-                                               const HostState& after, const StepRecord& step);
+[[nodiscard]] std::vector<Violation> checkStep(const platform::HostState& original,
+                                               const platform::HostState& before,
+                                               const platform::HostState& after,
+                                               const StepRecord& step);
 
 /// After a final teardown: every GPU on the host, enabled as it was in `original`; no VM holds
 /// a GPU or a partition adapter; VM settings as in `original` or as a deploy configured them.
-[[nodiscard]] std::vector<Violation> checkClean(const HostState& original, const HostState& after);
+[[nodiscard]] std::vector<Violation> checkClean(const platform::HostState& original,
+                                                const platform::HostState& after);
 
 } // namespace hil::flows

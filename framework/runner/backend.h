@@ -11,11 +11,16 @@
 #include "framework/core/log.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
-#include "framework/flows/configurator.h"
-#include "framework/flows/flow_store.h"
-#include "framework/flows/host_state.h"
+#include "framework/platform/host_state.h"
 #include "framework/platform/platform.h"
 #include "framework/scenario/scenario.h"
+
+// The flows are the runner's own business (it links them privately): a backend names them
+// only here, and only a backend that makes its own configurator (real_hw) includes them.
+namespace hil::flows {
+class Configurator;
+class FlowStore;
+} // namespace hil::flows
 
 namespace hil::runner {
 
@@ -53,7 +58,7 @@ public:
   virtual void setLog(Log* log) = 0;
   [[nodiscard]] virtual Result<Observation> observe(const platform::VmName& vm) = 0;
   /// The host as the invariants see it, read without injected faults.
-  [[nodiscard]] virtual flows::HostState snapshot() = 0;
+  [[nodiscard]] virtual platform::HostState snapshot() = 0;
   /// Broken invariants of the host state now (a GPU dismounted and assigned to no VM, ...).
   [[nodiscard]] std::vector<std::string> invariantViolations();
 

@@ -249,8 +249,8 @@ flows::StepRecord stepRecord(const scenario::Step& step, const flows::FlowOutcom
 }
 
 /// After a crash whose flow had already closed its journal: what the host shows it did.
-flows::StepRecord inferredRecord(const scenario::Step& step, const flows::HostState& before,
-                                 const flows::HostState& after, const platform::VmName& vm) {
+flows::StepRecord inferredRecord(const scenario::Step& step, const platform::HostState& before,
+                                 const platform::HostState& after, const platform::VmName& vm) {
   flows::StepRecord record;
   const bool removes =
       step.kind == StepKind::Teardown || step.deploy.passthrough == scenario::Passthrough::None;
@@ -433,7 +433,7 @@ private:
   }
 
   /// False when the scenario cannot go on.
-  bool runFlowStep(const scenario::Step& step, const flows::HostState& before) {
+  bool runFlowStep(const scenario::Step& step, const platform::HostState& before) {
     auto outcome = step.kind == StepKind::Deploy
                        ? deployer_->deploy(toRequest(step.deploy, s_.host.vm.name))
                        : deployer_->teardown(s_.host.vm.name);
@@ -471,7 +471,7 @@ private:
 
   /// After a simulated crash in `step`; false when the scenario cannot go on.
   bool resumeAfterCrash(const scenario::Step& step, const SimulatedCrash& crash,
-                        const flows::HostState& before) {
+                        const platform::HostState& before) {
     if (options_.onCrash) {
       options_.onCrash(crash);
     }
@@ -553,13 +553,13 @@ private:
   const bool recoverLater_ = !expectations_ && options_.finalTeardown;
   struct LeftForRecovery {
     int line;
-    flows::HostState before; // the host before the step whose undo is unfinished
+    platform::HostState before; // the host before the step whose undo is unfinished
     flows::StepRecord record;
   };
   std::optional<LeftForRecovery> leftForRecovery_;
   ScenarioRun run_;
   std::unique_ptr<flows::Configurator> deployer_;
-  flows::HostState original_{};
+  platform::HostState original_{};
   Last last_{};
   FirstDeploy firstDeploy_{};
   std::set<std::string> warnings_;

@@ -11,7 +11,6 @@
 #include "framework/core/diagnostic.h"
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
-#include "framework/flows/flow_store.h"
 #include "framework/runner/backend.h"
 #include "framework/runner/results.h"
 #include "framework/scenario/scenario.h"

@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "framework/data/catalog.h"
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 #include "real_hw/cuda_smoke/gpu_ops.h"
 #include "real_hw/cuda_smoke/smoke_checks.h"
 
@@ -289,7 +289,7 @@ int run(const Options& options, const Expectations& expected) {
 
   const auto checks = evaluate(m, expected);
   for (const auto& check : checks) {
-    std::cout << flows::formatSmokeLine(check) << '\n';
+    std::cout << platform::formatSmokeLine(check) << '\n';
   }
   std::cout.flush();
   const auto name = m.device.name.empty() ? fmt::format("CUDA device {}", device) : m.device.name;

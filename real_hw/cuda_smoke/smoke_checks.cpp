@@ -12,8 +12,8 @@
 namespace hil::cuda_smoke {
 namespace {
 
-using flows::SmokeCheck;
 using platform::kMiB;
+using platform::SmokeCheck;
 
 // CUDA error codes the no-device reason explains (driver_types.h; no CUDA header here).
 constexpr int kStubLibrary = 34;
@@ -28,7 +28,7 @@ constexpr int kOldestComputeCapability = 75;
 
 SmokeCheck result(std::string name, bool passed, std::string value, std::string unit,
                   std::string threshold, std::string message) {
-  flows::SmokeCheck check;
+  platform::SmokeCheck check;
   check.name = std::move(name);
   check.passed = passed;
   check.value = std::move(value);

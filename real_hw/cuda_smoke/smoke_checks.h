@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "framework/data/catalog.h"
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 #include "real_hw/cuda_smoke/measurements.h"
 
 namespace hil::cuda_smoke {
@@ -76,9 +76,9 @@ struct Measurements {
   std::uint64_t seed = 0;
 };
 
-/// One check per name of flows::kSmokeChecks, in that order.
-[[nodiscard]] std::vector<flows::SmokeCheck> evaluate(const Measurements& measured,
-                                                      const Expectations& expected);
+/// One check per name of platform::kSmokeChecks, in that order.
+[[nodiscard]] std::vector<platform::SmokeCheck> evaluate(const Measurements& measured,
+                                                         const Expectations& expected);
 
 /// Why there is no device to test (the text after "no CUDA device: "): no driver, a stub
 /// library, an insufficient driver, no GPU, each with the CUDA error name.
@@ -98,10 +98,11 @@ struct Measurements {
 [[nodiscard]] bool sameGpuName(std::string_view cudaName, std::string_view expected);
 
 /// "cuda_smoke: 15 of 15 checks passed on Tesla T4 in 3.2 s"
-[[nodiscard]] std::string summary(const std::vector<flows::SmokeCheck>& checks,
+[[nodiscard]] std::string summary(const std::vector<platform::SmokeCheck>& checks,
                                   std::string_view device, double seconds);
 
 /// One line per failed check: "cuda_smoke: FAILED vector-add: ... (threshold bit-exact): ..."
-[[nodiscard]] std::vector<std::string> failureLines(const std::vector<flows::SmokeCheck>& checks);
+[[nodiscard]] std::vector<std::string>
+failureLines(const std::vector<platform::SmokeCheck>& checks);
 
 } // namespace hil::cuda_smoke

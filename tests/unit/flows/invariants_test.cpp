@@ -10,18 +10,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "framework/flows/host_state.h"
+#include "framework/platform/host_state.h"
 #include "framework/platform/hyperv.h"
 
 namespace hil::flows {
 namespace {
 
+using platform::GpuPlacement;
+using platform::HostState;
 using platform::kMiB;
 using platform::LocationPath;
 using platform::MmioSpace;
 using platform::StopAction;
 using platform::Technique;
 using platform::VmName;
+using platform::VmSnapshot;
 using platform::VmState;
 using testing::AllOf;
 using testing::Contains;

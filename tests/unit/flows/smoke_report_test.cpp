@@ -12,7 +12,13 @@
 namespace hil::flows {
 namespace {
 
+using platform::formatSmokeLine;
 using platform::GuestOutput;
+using platform::kSmokeChecks;
+using platform::kSmokeProgram;
+using platform::missingSmokeChecks;
+using platform::parseSmokeOutput;
+using platform::SmokeCheck;
 using test_mocks::MockGuest;
 using test_mocks::returnError;
 using testing::ElementsAre;

@@ -7,14 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "framework/data/catalog.h"
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 #include "framework/platform/types.h"
 
 namespace hil::cuda_smoke {
 namespace {
 
-using flows::SmokeCheck;
 using platform::kMiB;
+using platform::SmokeCheck;
 using testing::ContainsRegex;
 using testing::ElementsAreArray;
 using testing::EndsWith;
@@ -145,9 +145,9 @@ std::vector<std::string> failedNames(const std::vector<SmokeCheck>& checks) {
 TEST(SmokeChecksTest, AHealthyT4UnderDdaPassesEveryCheckInTheDocumentedOrder) {
   const auto checks = evaluate(healthyT4(), t4());
 
-  EXPECT_THAT(namesOf(checks), ElementsAreArray(flows::kSmokeChecks));
+  EXPECT_THAT(namesOf(checks), ElementsAreArray(platform::kSmokeChecks));
   EXPECT_THAT(failedNames(checks), IsEmpty());
-  EXPECT_THAT(flows::missingSmokeChecks(checks), IsEmpty());
+  EXPECT_THAT(platform::missingSmokeChecks(checks), IsEmpty());
 }
 
 TEST(SmokeChecksTest, ValuesUnitsAndThresholdsAreFormattedLikeTheSimulatorsLines) {
@@ -199,10 +199,10 @@ TEST(SmokeChecksTest, LinesRoundTripThroughTheWireFormat) {
   const auto checks = evaluate(m, t4());
   std::string output = "some other line\n";
   for (const auto& c : checks) {
-    output += flows::formatSmokeLine(c) + "\n";
+    output += platform::formatSmokeLine(c) + "\n";
   }
 
-  const auto parsed = flows::parseSmokeOutput(output);
+  const auto parsed = platform::parseSmokeOutput(output);
 
   ASSERT_TRUE(parsed.has_value()) << parsed.error().describe();
   EXPECT_EQ(*parsed, checks);

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "framework/flows/smoke_report.h"
+#include "framework/platform/smoke_output.h"
 #include "reports/junit_writer.h"
 
 namespace hil::reports {
@@ -14,8 +14,8 @@ using ::testing::HasSubstr;
 
 std::string allPassing() {
   std::string out;
-  for (const auto name : flows::kSmokeChecks) {
-    out += flows::formatSmokeLine({std::string{name}, true, "1", "", ">= 1", ""}) + "\n";
+  for (const auto name : platform::kSmokeChecks) {
+    out += platform::formatSmokeLine({std::string{name}, true, "1", "", ">= 1", ""}) + "\n";
   }
   return out;
 }
@@ -26,7 +26,7 @@ TEST(SmokeSuiteTest, OneTestcasePerCheck) {
   const auto report = smokeSuite(run);
   ASSERT_EQ(report.suites.size(), 1u);
   EXPECT_EQ(report.suites[0].name, "cuda-smoke");
-  EXPECT_EQ(report.total(), static_cast<int>(flows::kSmokeChecks.size()));
+  EXPECT_EQ(report.total(), static_cast<int>(platform::kSmokeChecks.size()));
   EXPECT_EQ(report.count(CaseStatus::Failed), 0);
   EXPECT_EQ(report.suites[0].properties.at("expect"), "tesla-t4");
   EXPECT_EQ(report.suites[0].properties.at("smoke.device-name"), "1");
@@ -52,7 +52,7 @@ TEST(SmokeSuiteTest, NoCudaDeviceIsOneFailedCaseWithTheReason) {
 
 TEST(SmokeSuiteTest, AFailedCheckCarriesItsValueAndThreshold) {
   auto out = allPassing();
-  out += flows::formatSmokeLine({"d2d-bandwidth", false, "98.4", "GB/s", ">= 192.0", "slow"});
+  out += platform::formatSmokeLine({"d2d-bandwidth", false, "98.4", "GB/s", ">= 192.0", "slow"});
   SmokeRun run{"cuda_smoke", "", 1, out, "", "", 1};
   const auto report = smokeSuite(run);
   ASSERT_EQ(report.count(CaseStatus::Failed), 1);
@@ -68,12 +68,12 @@ TEST(SmokeSuiteTest, MissingChecksAndMalformedOutputFail) {
   SmokeRun partial{"cuda_smoke",
                    "",
                    0,
-                   flows::formatSmokeLine({"device-count", true, "1", "", ">= 1", ""}) + "\n",
+                   platform::formatSmokeLine({"device-count", true, "1", "", ">= 1", ""}) + "\n",
                    "",
                    "",
                    1};
   const auto missing = smokeSuite(partial);
-  EXPECT_EQ(missing.count(CaseStatus::Failed), static_cast<int>(flows::kSmokeChecks.size()) - 1);
+  EXPECT_EQ(missing.count(CaseStatus::Failed), static_cast<int>(platform::kSmokeChecks.size()) - 1);
 
   SmokeRun malformed{"cuda_smoke", "", 0, "SMOKE\tdevice-count\tmaybe\n", "", "", 1};
   const auto bad = smokeSuite(malformed);

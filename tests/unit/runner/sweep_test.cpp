@@ -94,7 +94,7 @@ public:
   const Clock& clock() const override { return sim_.clock(); }
   void setLog(Log* log) override { sim_.setLog(log); }
   Result<Observation> observe(const platform::VmName& vm) override { return sim_.observe(vm); }
-  flows::HostState snapshot() override { return sim_.snapshot(); }
+  platform::HostState snapshot() override { return sim_.snapshot(); }
   FaultControl* faults() override { return sim_.faults(); }
 
 private:

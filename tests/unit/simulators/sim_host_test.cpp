@@ -12,8 +12,8 @@
 
 #include "framework/data/catalog.h"
 #include "framework/flows/deployer.h"
-#include "framework/flows/smoke_report.h"
 #include "framework/platform/platform.h"
+#include "framework/platform/smoke_output.h"
 #include "framework/platform/types.h"
 #include "framework/scenario/scenario.h"
 #include "simulators/sim_backend.h"
@@ -114,12 +114,12 @@ platform::GpuPartitionAdapter addAdapter(platform::Platform p) {
 
 VmState stateOf(SimBackend& b) { return b.hostForTest().vms.at(kVm).config.state; }
 
-std::vector<std::string> smokeArgv() { return {std::string{flows::kSmokeProgram}}; }
+std::vector<std::string> smokeArgv() { return {std::string{platform::kSmokeProgram}}; }
 
-const flows::SmokeCheck* findCheck(const std::vector<flows::SmokeCheck>& checks,
-                                   std::string_view name) {
+const platform::SmokeCheck* findCheck(const std::vector<platform::SmokeCheck>& checks,
+                                      std::string_view name) {
   const auto it = std::find_if(checks.begin(), checks.end(),
-                               [&](const flows::SmokeCheck& c) { return c.name == name; });
+                               [&](const platform::SmokeCheck& c) { return c.name == name; });
   return it == checks.end() ? nullptr : &*it;
 }
 
@@ -768,7 +768,7 @@ TEST(SimGuestTest, SmokeWithNothingAssignedFindsNoCudaDevice) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->exitCode, 3);
   EXPECT_THAT(result->err, HasSubstr("no CUDA device"));
-  const auto checks = flows::parseSmokeOutput(result->out);
+  const auto checks = platform::parseSmokeOutput(result->out);
   ASSERT_TRUE(checks.has_value());
   EXPECT_THAT(*checks, IsEmpty());
 }
@@ -790,7 +790,7 @@ TEST(SimGuestTest, SmokeWithAT4ReportsTheT4) {
   const auto result = b->platform().guest.run(smokeArgv());
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->exitCode, 0);
-  const auto checks = flows::parseSmokeOutput(result->out);
+  const auto checks = platform::parseSmokeOutput(result->out);
   ASSERT_TRUE(checks.has_value()) << checks.error().describe();
   ASSERT_FALSE(checks->empty());
   for (const auto& check : *checks) {
@@ -837,7 +837,7 @@ TEST(SimGuestTest, SmokeOnBadMemoryFailsThePatternCheckOnly) {
 
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->exitCode, 1);
-  const auto checks = flows::parseSmokeOutput(result->out);
+  const auto checks = platform::parseSmokeOutput(result->out);
   ASSERT_TRUE(checks.has_value()) << checks.error().describe();
   for (const auto& check : *checks) {
     EXPECT_EQ(check.passed, check.name != "memory-pattern") << check.name;
@@ -889,7 +889,7 @@ TEST(SimGuestTest, SmokeOverGpuPvNeedsTheMmioForTheBars) {
   const auto mapped = p.guest.run(smokeArgv());
   ASSERT_TRUE(mapped.has_value());
   EXPECT_EQ(mapped->exitCode, 0);
-  const auto checks = flows::parseSmokeOutput(mapped->out);
+  const auto checks = platform::parseSmokeOutput(mapped->out);
   ASSERT_TRUE(checks.has_value());
   ASSERT_NE(findCheck(*checks, "device-name"), nullptr);
   EXPECT_EQ(findCheck(*checks, "device-name")->value, "NVIDIA GeForce RTX 3080");
@@ -913,8 +913,8 @@ TEST(SimGuestTest, SameSeedGivesIdenticalSmokeOutput) {
 TEST(SimGuestTest, DifferentSeedGivesDifferentFigures) {
   auto first = t4Running(1);
   auto second = t4Running(2);
-  const auto a = flows::parseSmokeOutput(first->platform().guest.run(smokeArgv())->out);
-  const auto b = flows::parseSmokeOutput(second->platform().guest.run(smokeArgv())->out);
+  const auto a = platform::parseSmokeOutput(first->platform().guest.run(smokeArgv())->out);
+  const auto b = platform::parseSmokeOutput(second->platform().guest.run(smokeArgv())->out);
   ASSERT_TRUE(a.has_value());
   ASSERT_TRUE(b.has_value());
   ASSERT_EQ(a->size(), b->size());

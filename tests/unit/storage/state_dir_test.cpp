@@ -1,3 +1,4 @@
+#include "storage/file_flow_store.h"
 #include "storage/state_dir.h"
 
 #include <algorithm>

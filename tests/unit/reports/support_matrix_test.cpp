@@ -1,21 +1,28 @@
-#include "simulators/support_matrix.h"
+#include "reports/support_matrix.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace hil::simulators {
+#include "simulators/sim_backend.h"
+
+namespace hil::reports {
 namespace {
 
 using platform::Edition;
 using ::testing::HasSubstr;
+
+/// The matrix on simulated hosts, as `hil matrix` computes it.
+SupportMatrix matrixFor(const data::RulesProfile& rules) {
+  const auto& catalog = data::GpuCatalog::builtin();
+  return computeSupportMatrix(simulators::SimBackendFactory{catalog}, catalog, rules);
+}
 
 const std::vector<Decision>& cell(const SupportMatrix& m, const char* model, Edition edition) {
   return m.cells.at({model, edition});
 }
 
 TEST(SupportMatrixTest, ThePreviewProfileGivesT4DdaOnServerFrom17763) {
-  const auto matrix = computeSupportMatrix(data::GpuCatalog::builtin(),
-                                           *data::RulesProfile::builtin("eflow-2021-preview"));
+  const auto matrix = matrixFor(*data::RulesProfile::builtin("eflow-2021-preview"));
   const auto& t4 = cell(matrix, "tesla-t4", Edition::Server);
   ASSERT_EQ(t4.size(), 2u);
   EXPECT_EQ(t4[0].outcome, "unsupported-build");
@@ -31,8 +38,7 @@ TEST(SupportMatrixTest, ThePreviewProfileGivesT4DdaOnServerFrom17763) {
 }
 
 TEST(SupportMatrixTest, RevisionsAreBoundariesToo) {
-  const auto matrix = computeSupportMatrix(data::GpuCatalog::builtin(),
-                                           *data::RulesProfile::builtin("eflow-current"));
+  const auto matrix = matrixFor(*data::RulesProfile::builtin("eflow-current"));
   const auto& iris = cell(matrix, "intel-iris-xe", Edition::Professional);
   ASSERT_EQ(iris.size(), 2u);
   EXPECT_EQ(iris[1].from, (platform::WindowsBuild{19044, 1620}));
@@ -47,15 +53,14 @@ TEST(SupportMatrixTest, ANewRuleIsADataChange) {
 </rules>)",
                                                "lab.xml");
   ASSERT_TRUE(rules.has_value());
-  const auto matrix = computeSupportMatrix(data::GpuCatalog::builtin(), *rules);
+  const auto matrix = matrixFor(*rules);
   EXPECT_EQ(cellText(cell(matrix, "radeon-pro-w6600", Edition::Server)),
             "DDA from 20348 (unsupported-build below)");
   EXPECT_EQ(cellText(cell(matrix, "tesla-t4", Edition::Server)), "unsupported-gpu");
 }
 
 TEST(SupportMatrixTest, MarkdownAndHtmlHoldEveryModel) {
-  const auto matrix = computeSupportMatrix(data::GpuCatalog::builtin(),
-                                           *data::RulesProfile::builtin("eflow-2021-preview"));
+  const auto matrix = matrixFor(*data::RulesProfile::builtin("eflow-2021-preview"));
   const auto markdown = toMarkdown(matrix);
   const auto html = toHtml(matrix);
   for (const auto& model : data::GpuCatalog::builtin().models()) {
@@ -68,4 +73,4 @@ TEST(SupportMatrixTest, MarkdownAndHtmlHoldEveryModel) {
 }
 
 } // namespace
-} // namespace hil::simulators
+} // namespace hil::reports

@@ -8,15 +8,15 @@
 #include "framework/core/diagnostic.h"
 #include "framework/platform/hyperv.h"
 
-namespace hil::flows {
+namespace hil::platform {
 
 /// Where one GPU is: on the host (enabled or not), or dismounted and perhaps assigned to a VM.
 struct GpuPlacement {
-  platform::LocationPath location;
+  LocationPath location;
   std::string name; // friendly name, for messages
   bool onHost = true;
   bool enabled = true;
-  std::optional<platform::VmName> assignedTo;
+  std::optional<VmName> assignedTo;
 
   bool operator==(const GpuPlacement&) const = default;
   /// "on the host, enabled" / "dismounted, assigned to EFLOW" / "dismounted, assigned to no VM"
@@ -25,8 +25,8 @@ struct GpuPlacement {
 
 /// A VM as the invariants see it.
 struct VmSnapshot {
-  platform::VmConfig config;
-  std::vector<platform::LocationPath> assigned;
+  VmConfig config;
+  std::vector<LocationPath> assigned;
   std::vector<std::string> adapterGpus; // the partitionable GPU names its adapters draw on
 
   bool operator==(const VmSnapshot&) const = default;
@@ -35,10 +35,10 @@ struct VmSnapshot {
 /// Everything the invariants look at on a host, as plain values (any backend can build it).
 struct HostState {
   std::vector<GpuPlacement> gpus; // in host order
-  std::map<platform::VmName, VmSnapshot> vms;
+  std::map<VmName, VmSnapshot> vms;
 
   bool operator==(const HostState&) const = default;
-  [[nodiscard]] const GpuPlacement* gpuAt(const platform::LocationPath& location) const;
+  [[nodiscard]] const GpuPlacement* gpuAt(const LocationPath& location) const;
 };
 
 /// The host state as XML (<gpu-hil-host-state version="1">), for a host that lives in another
@@ -47,4 +47,4 @@ struct HostState {
 [[nodiscard]] std::string formatHostState(const HostState& state);
 [[nodiscard]] Parsed<HostState> parseHostState(std::string text, std::string file);
 
-} // namespace hil::flows
+} // namespace hil::platform

@@ -8,8 +8,9 @@
 #include "framework/data/catalog.h"
 #include "framework/data/rules.h"
 #include "framework/platform/types.h"
+#include "framework/runner/backend.h"
 
-namespace hil::simulators {
+namespace hil::reports {
 
 /// What the flows decide for one GPU model on one edition, from one build on.
 struct Decision {
@@ -18,8 +19,9 @@ struct Decision {
 };
 
 /// For every catalog model and edition, what a deploy with passthrough auto decides at each
-/// build boundary of the rules, computed by running the real flow code on simulated hosts (the
-/// GPU's vendor drivers installed, Hyper-V on), not by reading the rules back.
+/// build boundary of the rules, computed by running the real flow code on hosts (the GPU's
+/// vendor drivers installed, Hyper-V on; `hil matrix` simulates them), not by reading the rules
+/// back.
 struct SupportMatrix {
   std::string profile;
   std::vector<const data::GpuModel*> models;
@@ -29,7 +31,9 @@ struct SupportMatrix {
   std::map<std::pair<std::string, platform::Edition>, std::vector<Decision>> cells;
 };
 
-[[nodiscard]] SupportMatrix computeSupportMatrix(const data::GpuCatalog& catalog,
+/// `hosts` makes each host (`hil matrix` passes the simulator's).
+[[nodiscard]] SupportMatrix computeSupportMatrix(const runner::BackendFactory& hosts,
+                                                 const data::GpuCatalog& catalog,
                                                  const data::RulesProfile& rules);
 
 /// One cell as text: "DDA", "unsupported-gpu", or "DDA from 17763 (unsupported-build below)".
@@ -40,4 +44,4 @@ struct SupportMatrix {
 /// The same table as a self-contained HTML page.
 [[nodiscard]] std::string toHtml(const SupportMatrix& matrix);
 
-} // namespace hil::simulators
+} // namespace hil::reports

@@ -1,4 +1,4 @@
-#include "simulators/support_matrix.h"
+#include "reports/support_matrix.h"
 
 #include <algorithm>
 #include <set>
@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 
 #include "framework/core/log.h"
-#include "framework/core/xml.h"
-#include "simulators/sim_backend.h"
+#include "framework/flows/configurator.h"
+#include "reports/html_report.h"
 
-namespace hil::simulators {
+namespace hil::reports {
 namespace {
 
 using platform::Edition;
@@ -25,20 +25,25 @@ WindowsBuild previous(WindowsBuild build) {
   return {build.number - 1, 0};
 }
 
-std::string decide(const data::GpuModel& model, Edition edition, WindowsBuild build,
-                   const data::GpuCatalog& catalog, const data::RulesProfile& rules) {
-  scenario::HostSpec spec;
-  spec.edition = edition;
-  spec.build = build;
+std::string decide(const runner::BackendFactory& hosts, const data::GpuModel& model,
+                   Edition edition, WindowsBuild build, const data::GpuCatalog& catalog,
+                   const data::RulesProfile& rules) {
+  scenario::Scenario host;
+  host.name = "support-matrix";
+  host.host.edition = edition;
+  host.host.build = build;
   scenario::GpuSpec gpu;
   gpu.model = model.id;
   gpu.mitigationDriver = true;
   gpu.wslDriver = true;
-  spec.gpus.push_back(gpu);
-  SimBackend sim{spec, catalog, 1};
+  host.host.gpus.push_back(gpu);
+  auto backend = hosts.create(host, 1, {});
+  if (!backend) {
+    return std::string{toString(backend.error().code)};
+  }
   Log log;
   // The flows a run uses on this backend, through the runner's seam.
-  const auto configurator = sim.configurator(catalog, rules, log, nullptr);
+  const auto configurator = (*backend)->configurator(catalog, rules, log, nullptr);
   flows::DeployRequest request;
   request.gpuName = model.name;
   const auto outcome = configurator->deploy(request);
@@ -60,7 +65,8 @@ std::string shortName(const std::string& outcome) {
 
 } // namespace
 
-SupportMatrix computeSupportMatrix(const data::GpuCatalog& catalog,
+SupportMatrix computeSupportMatrix(const runner::BackendFactory& hosts,
+                                   const data::GpuCatalog& catalog,
                                    const data::RulesProfile& rules) {
   SupportMatrix matrix;
   matrix.profile = rules.name();
@@ -78,7 +84,7 @@ SupportMatrix computeSupportMatrix(const data::GpuCatalog& catalog,
     for (const auto edition : matrix.editions) {
       auto& cell = matrix.cells[{model->id, edition}];
       for (const auto& build : matrix.builds) {
-        auto outcome = decide(*model, edition, build, catalog, rules);
+        auto outcome = decide(hosts, *model, edition, build, catalog, rules);
         if (cell.empty() || cell.back().outcome != outcome) {
           cell.push_back({build, std::move(outcome)});
         }
@@ -137,19 +143,19 @@ std::string toHtml(const SupportMatrix& matrix) {
       "</style></head><body><h1>Support matrix: {0}</h1>"
       "<p>What the flows decide for a deploy with passthrough auto, run on simulated hosts at "
       "each build boundary of the rules.</p><table><tr><th>GPU</th>",
-      xml::escape(matrix.profile));
+      escapeHtml(matrix.profile));
   for (const auto edition : matrix.editions) {
-    out += fmt::format("<th>{}</th>", xml::escape(std::string{toString(edition)}));
+    out += fmt::format("<th>{}</th>", escapeHtml(std::string{toString(edition)}));
   }
   out += "</tr>\n";
   for (const auto* model : matrix.models) {
-    out += fmt::format("<tr><th>{}</th>", xml::escape(model->name));
+    out += fmt::format("<tr><th>{}</th>", escapeHtml(model->name));
     for (const auto edition : matrix.editions) {
       const auto& cell = matrix.cells.at({model->id, edition});
       const bool allowed =
           shortName(cell.back().outcome) == "DDA" || shortName(cell.back().outcome) == "GPU-PV";
       const char* cls = !allowed ? "no" : (cell.size() == 1 ? "yes" : "some");
-      out += fmt::format("<td class=\"{}\">{}</td>", cls, xml::escape(cellText(cell)));
+      out += fmt::format("<td class=\"{}\">{}</td>", cls, escapeHtml(cellText(cell)));
     }
     out += "</tr>\n";
   }
@@ -157,4 +163,4 @@ std::string toHtml(const SupportMatrix& matrix) {
   return out;
 }
 
-} // namespace hil::simulators
+} // namespace hil::reports

@@ -1,4 +1,4 @@
-#include "framework/flows/host_state.h"
+#include "framework/platform/host_state.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 
 #include "framework/core/xml.h"
 
-namespace hil::flows {
+namespace hil::platform {
 
 std::string GpuPlacement::describe() const {
   if (onHost && assignedTo) {
@@ -22,7 +22,7 @@ std::string GpuPlacement::describe() const {
   return "dismounted, assigned to no VM";
 }
 
-const GpuPlacement* HostState::gpuAt(const platform::LocationPath& location) const {
+const GpuPlacement* HostState::gpuAt(const LocationPath& location) const {
   const auto it = std::find_if(gpus.begin(), gpus.end(),
                                [&](const GpuPlacement& gpu) { return gpu.location == location; });
   return it == gpus.end() ? nullptr : &*it;
@@ -33,14 +33,13 @@ namespace {
 constexpr std::string_view kRoot = "gpu-hil-host-state";
 constexpr std::string_view kVersion = "1";
 
-platform::StopAction stopActionNamed(std::string_view word) {
-  for (auto action : {platform::StopAction::TurnOff, platform::StopAction::Save,
-                      platform::StopAction::ShutDown}) {
-    if (word == platform::toString(action)) {
+StopAction stopActionNamed(std::string_view word) {
+  for (auto action : {StopAction::TurnOff, StopAction::Save, StopAction::ShutDown}) {
+    if (word == toString(action)) {
       return action;
     }
   }
-  return platform::StopAction::Save;
+  return StopAction::Save;
 }
 
 void readVm(const xml::Document& doc, pugi::xml_node node, HostState& state, Diagnostics& out) {
@@ -48,8 +47,8 @@ void readVm(const xml::Document& doc, pugi::xml_node node, HostState& state, Dia
   VmSnapshot vm;
   vm.config.name = el.required("name").value_or("");
   vm.config.state = el.choice("state", {"Running", "Off"}, true).value_or("") == "Running"
-                        ? platform::VmState::Running
-                        : platform::VmState::Off;
+                        ? VmState::Running
+                        : VmState::Off;
   vm.config.automaticStopAction =
       stopActionNamed(el.choice("stop-action", {"TurnOff", "Save", "ShutDown"}, true).value_or(""));
   vm.config.mmio = {el.requiredBytes("mmio-low"), el.requiredBytes("mmio-high")};
@@ -86,8 +85,8 @@ std::string formatHostState(const HostState& state) {
   for (const auto& [name, vm] : state.vms) {
     auto node = root.append_child("vm");
     xml::setAttribute(node, "name", name);
-    xml::setAttribute(node, "state", platform::toString(vm.config.state));
-    xml::setAttribute(node, "stop-action", platform::toString(vm.config.automaticStopAction));
+    xml::setAttribute(node, "state", toString(vm.config.state));
+    xml::setAttribute(node, "stop-action", toString(vm.config.automaticStopAction));
     xml::setNumber(node, "mmio-low", vm.config.mmio.low);
     xml::setNumber(node, "mmio-high", vm.config.mmio.high);
     xml::setBool(node, "cache-types", vm.config.guestControlledCacheTypes);
@@ -139,4 +138,4 @@ Parsed<HostState> parseHostState(std::string text, std::string file) {
   return state;
 }
 
-} // namespace hil::flows
+} // namespace hil::platform
